@@ -1,0 +1,82 @@
+from django.contrib.auth import login, logout
+from ninja import Router, Schema
+
+from weishang.core.api import ErrorOut
+from weishang.core.ratelimit import client_ip
+
+from . import services
+from .auth import session_or_token
+
+router = Router(tags=["auth"])
+
+
+class LoginIn(Schema):
+    phone: str
+    password: str
+    device: str = ""
+    session: bool = False
+
+
+class TokenOut(Schema):
+    token: str | None = None
+    user_id: int
+    roles: list[str]
+
+
+class MeOut(Schema):
+    id: int
+    phone: str
+    name: str
+    roles: list[str]
+    time_zone: str
+
+
+class RegisterIn(Schema):
+    phone: str
+    password: str
+    name: str = ""
+
+
+class PasswordIn(Schema):
+    old_password: str
+    new_password: str
+
+
+@router.post("/login", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}, auth=None)
+def api_login(request, payload: LoginIn):
+    """Log in by phone and password. Returns a bearer token for mobile clients, or sets
+    the page session when `session` is true."""
+    user = services.check_credentials(phone=payload.phone, password=payload.password, ip=client_ip(request),
+                                      request=request)
+    if payload.session:
+        login(request, user)
+        return {"token": None, "user_id": user.id, "roles": user.roles}
+    return {"token": services.issue_token(user, payload.device), "user_id": user.id, "roles": user.roles}
+
+
+@router.post("/register", response={201: TokenOut, 400: ErrorOut}, auth=None)
+def api_register(request, payload: RegisterIn):
+    user = services.register_consumer(phone=payload.phone, password=payload.password, name=payload.name)
+    return 201, {"token": services.issue_token(user), "user_id": user.id, "roles": user.roles}
+
+
+@router.post("/logout", response={204: None, 401: ErrorOut}, auth=session_or_token)
+def api_logout(request):
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        services.revoke_token(header[7:].strip())
+    logout(request)
+    return 204, None
+
+
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, auth=session_or_token)
+def api_me(request):
+    user = request.auth
+    return {"id": user.id, "phone": user.phone, "name": user.name, "roles": user.roles, "time_zone": user.time_zone}
+
+
+@router.post("/password", response={204: None, 400: ErrorOut, 401: ErrorOut}, auth=session_or_token)
+def api_password(request, payload: PasswordIn):
+    services.change_password(user=request.auth, old_password=payload.old_password, new_password=payload.new_password)
+    return 204, None
+API_PREFIX = "auth"

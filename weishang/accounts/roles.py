@@ -1,0 +1,28 @@
+"""HQ staff roles as Django groups. Kept in sync after every migrate so that a new
+app's permissions reach the right roles without a hand-written data migration."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+# role -> app labels whose permissions it gets ("*" for every permission).
+ROLE_APPS: dict[str, tuple[str, ...]] = {
+    "admin": ("*",),
+    "operator": ("catalog", "agents", "orders", "inventory", "codes", "shop", "regions"),
+    "finance": ("ledger", "earnings", "payments", "orders"),
+    "warehouse": ("inventory", "orders", "codes"),
+}
+# Roles that may only look at (not change) some apps.
+ROLE_VIEW_ONLY: dict[str, tuple[str, ...]] = {"finance": ("orders",), "warehouse": ("orders",)}
+
+
+def sync_hq_roles(**_kwargs) -> None:
+    for role, apps in ROLE_APPS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = Permission.objects.all()
+        if "*" not in apps:
+            perms = perms.filter(content_type__app_label__in=apps)
+        view_only = ROLE_VIEW_ONLY.get(role, ())
+        wanted = [p for p in perms.select_related("content_type")
+                  if p.content_type.app_label not in view_only or p.codename.startswith("view_")]
+        group.permissions.set(wanted)

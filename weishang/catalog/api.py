@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import Field
+
+from weishang.accounts.auth import staff_only
+from weishang.core.api import ErrorOut
+from weishang.core.errors import NotFound, PermissionDenied
+
+from . import selectors, services
+from .models import SKU, Product
+
+router = Router(tags=["catalog"])
+
+
+class SkuOut(Schema):
+    id: int
+    name: str
+    code: str
+    gtin: str
+    currency: str
+    retail_price: Decimal
+    floor_price: Decimal
+    ceiling_price: Decimal
+    weight_grams: int
+    on_shelf: bool
+    drop_shipped: bool
+    supplier_id: int | None
+    max_per_order: int
+
+
+class ProductOut(Schema):
+    id: int
+    line_id: int
+    line: str
+    name: str
+    subtitle: str
+    description: str
+    image: str | None
+    on_shelf: bool
+    skus: list[SkuOut]
+
+    @staticmethod
+    def resolve_line(obj: Product) -> str:
+        return obj.line.name
+
+    @staticmethod
+    def resolve_image(obj: Product) -> str | None:
+        return obj.image.url if obj.image else None
+
+    @staticmethod
+    def resolve_skus(obj: Product) -> list[SKU]:
+        return getattr(obj, "shelf_skus", None) if hasattr(obj, "shelf_skus") else list(obj.skus.all())
+
+
+class ProductIn(Schema):
+    line_id: int
+    name: str = Field(min_length=1, max_length=100)
+    subtitle: str = Field("", max_length=200)
+    description: str = ""
+    on_shelf: bool = True
+    position: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class ProductPatch(Schema):
+    line_id: int | None = None
+    name: str | None = Field(None, min_length=1, max_length=100)
+    subtitle: str | None = Field(None, max_length=200)
+    description: str | None = None
+    on_shelf: bool | None = None
+    position: int | None = Field(None, ge=0, le=2**31 - 1)
+
+
+class SkuIn(Schema):
+    name: str = Field(min_length=1, max_length=60)
+    code: str = Field(min_length=1, max_length=40)
+    gtin: str = Field("", max_length=14)
+    currency: str = Field("CNY", pattern="^(CNY|TWD)$")
+    retail_price: Decimal
+    floor_price: Decimal
+    ceiling_price: Decimal
+    weight_grams: int = Field(0, ge=0, le=2**31 - 1)
+    on_shelf: bool = True
+    drop_shipped: bool = False
+    supplier_id: int | None = None
+    max_per_order: int = Field(999, ge=1, le=100000)
+
+
+class SkuPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=60)
+    gtin: str | None = Field(None, max_length=14)
+    retail_price: Decimal | None = None
+    floor_price: Decimal | None = None
+    ceiling_price: Decimal | None = None
+    weight_grams: int | None = Field(None, ge=0, le=2**31 - 1)
+    on_shelf: bool | None = None
+    drop_shipped: bool | None = None
+    supplier_id: int | None = None
+    max_per_order: int | None = Field(None, ge=1, le=100000)
+
+
+def _require(request, perm: str) -> None:
+    if not request.auth.has_perm(perm):
+        raise PermissionDenied()
+
+
+@router.get("/products", response=list[ProductOut], auth=None)
+@paginate(LimitOffsetPagination)
+def list_products(request):
+    """Products on shelf with their SKUs on shelf (public)."""
+    return selectors.shelf_products()
+
+
+@router.get("/products/{product_id}", response={200: ProductOut, 404: ErrorOut}, auth=None)
+def get_product(request, product_id: int):
+    product = selectors.shelf_product(product_id)
+    if product is None:
+        raise NotFound(_("Product not found."))
+    return product
+
+
+@router.post("/products", response={201: ProductOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut}, auth=staff_only)
+def create_product(request, payload: ProductIn):
+    _require(request, "catalog.add_product")
+    product = services.create_product(**payload.dict())
+    return 201, Product.objects.select_related("line").get(pk=product.pk)
+
+
+@router.patch("/products/{product_id}", response={200: ProductOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
+                                                 404: ErrorOut}, auth=staff_only)
+def update_product(request, product_id: int, payload: ProductPatch):
+    _require(request, "catalog.change_product")
+    services.update_product(product_id, **payload.dict(exclude_unset=True, exclude_none=True))
+    return Product.objects.select_related("line").get(pk=product_id)
+
+
+@router.post("/products/{product_id}/skus", response={201: SkuOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
+                                                      404: ErrorOut}, auth=staff_only)
+def create_sku(request, product_id: int, payload: SkuIn):
+    _require(request, "catalog.add_sku")
+    return 201, services.create_sku(product_id, **payload.dict())
+
+
+@router.patch("/skus/{sku_id}", response={200: SkuOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+              auth=staff_only)
+def update_sku(request, sku_id: int, payload: SkuPatch):
+    _require(request, "catalog.change_sku")
+    data = payload.dict(exclude_unset=True)
+    return services.update_sku(sku_id, **data)
