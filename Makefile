@@ -1,0 +1,59 @@
+# Weishang. `make run` serves a demo brand on http://127.0.0.1:8000; `make test` runs the suite.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run serve install test test-sqlite test-postgres lint typecheck bench migrate demo clean
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null || PY=python3; $${PY:-$(PY)} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
+
+# Reinstall only when the requirement files change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput -v0
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+run: demo serve
+
+serve: install
+	$(BIN)/granian --interface wsgi weishang.wsgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-ws
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite: test
+
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/weishang_test_$$$$} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check weishang tests bench
+
+typecheck: install
+	$(BIN)/mypy weishang
+
+# BENCH=name runs one script (bench/<name>.py); default: all of them.
+bench: install
+	@set -e; for f in $${BENCH:+bench/$$BENCH.py} $$( [ -z "$$BENCH" ] && ls bench/*.py | grep -v '/_' ); do \
+	  echo "== $$f"; $(BIN)/python $$f; done
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache .mypy_cache
