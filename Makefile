@@ -52,6 +52,8 @@ typecheck: install
 
 # BENCH=name runs one script (bench/<name>.py); default: all of them.
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null 2>&1; } \
+	  || command -v wrk >/dev/null || echo "wrk not installed: the Python load generator is used (lower figures)"
 	@set -e; for f in $${BENCH:+bench/$$BENCH.py} $$( [ -z "$$BENCH" ] && ls bench/*.py | grep -v '/_' ); do \
 	  echo "== $$f"; $(BIN)/python $$f; done
 
