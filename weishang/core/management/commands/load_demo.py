@@ -1,0 +1,82 @@
+"""Load the demo brand (澜溪 LANXI) and print the demo logins. Safe to run again.
+
+Order: accounts (HQ staff per role, consumer, supplier user), catalog (supplier, 3 lines,
+8 SKUs, images), then every later app that has `weishang/<app>/demo.py` with
+`load(ctx)`: agents, inventory, orders, payments, earnings, codes. Each app loads in its
+own transaction and must be idempotent; ctx carries the objects made so far and
+`ctx["logins"]`, a list of (role label, phone, password) printed at the end.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+APPS = ("accounts", "catalog", "agents", "inventory", "orders", "payments", "earnings", "codes")
+
+
+def demo_module(app: str):
+    name = f"weishang.{app}.demo"
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(name) if spec is not None else None
+
+
+class Command(BaseCommand):
+    help = "Create the demo brand, people and data (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--only", nargs="*", choices=APPS, help="Load only these apps' demo data.")
+        parser.add_argument("--language", default="zh-hans", help="Language of the printed labels.")
+
+    def handle(self, *args, only=None, language="zh-hans", **options):
+        self.verbosity = options.get("verbosity", 1)
+        with translation.override(language):
+            ctx = self.load(only or APPS)
+            self.print_logins(ctx)
+        return None
+
+    def load(self, apps) -> dict:
+        ctx: dict = {"logins": [], "created": []}
+        for app in APPS:
+            if app not in apps:
+                continue
+            module = demo_module(app)
+            if module is None or not hasattr(module, "load"):
+                continue
+            before = len(ctx["created"])
+            try:
+                with transaction.atomic():
+                    module.load(ctx)
+            except Exception as exc:
+                raise CommandError(f"demo data for {app} failed: {exc!r}") from exc
+            made = len(ctx["created"]) - before
+            if self.verbosity > 1:
+                self.stdout.write(f"{app}: {made} new")
+        created = ctx["created"]
+        self.stdout.write(_("Demo data: %(n)d new records.") % {"n": len(created)} if created
+                          else _("Demo data already loaded: nothing new."))
+        return ctx
+
+    def print_logins(self, ctx: dict) -> None:
+        from django.conf import settings
+
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(_("Demo logins (%(url)s/accounts/login/)") % {"url": settings.SITE_URL}))
+        seen = set()
+        width = max((len(str(label)) for label, _p, _w in ctx["logins"]), default=10) + 2
+        for label, phone, password in ctx["logins"]:
+            if (label, phone) in seen:
+                continue
+            seen.add((label, phone))
+            shown = password if password else _("(password was changed)")
+            self.stdout.write(f"  {str(label).ljust(width)} {phone}  {shown}")
+        self.stdout.write(_("HQ back office: %(url)s/admin/   API docs: %(url)s/api/docs")
+                          % {"url": settings.SITE_URL})
