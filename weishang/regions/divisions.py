@@ -32,7 +32,7 @@ Public functions (all pure, no database):
     path(code) -> list[Division]                       ([province, city, district] prefix)
     validate(province, city, district, *, level="district") -> Region  (ValidationError)
     same_province(a, b) / same_city(a, b) -> bool
-    find_by_name(province_name, city_name=None) -> Division | None
+    find_by_name(province_name, city_name=None, district_name=None) -> Division | None
     district_options(city_code) -> list[Division]      (children, or the city itself)
     normalize(code) -> str | None                      ("11" → "110000", 1101 → "110100")
 """
@@ -160,8 +160,9 @@ _T2S = str.maketrans(
     "盐营葱桥湾鸟阳坜泽场屿龟盐岭鹿汉红滨绿弥莺仑宁玛陈闽铁温",
 )
 
-_PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
-_CITY_SUFFIXES = ("自治州", "地区", "市", "盟", "县", "区")
+_PROVINCE_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市", "区")
+_CITY_SUFFIXES = ("自治州", "地区", "市", "盟", "县", "区", "州")
+_DISTRICT_SUFFIXES = ("自治县", "自治旗", "区", "县", "市", "旗", "镇", "乡")
 
 
 def _key(name: str, suffixes: tuple[str, ...]) -> str:
@@ -302,6 +303,7 @@ def clear_cache() -> None:
     """Forget the loaded table (tests that point NODE_MODULES elsewhere)."""
     _table.cache_clear()
     _city_index.cache_clear()
+    _district_index.cache_clear()
 
 
 # --- lookups -----------------------------------------------------------------------------
@@ -475,6 +477,17 @@ def _city_index() -> dict[str, list[tuple[str, str]]]:
     return index
 
 
+@lru_cache(maxsize=1)
+def _district_index() -> dict[str, list[tuple[str, str]]]:
+    """province code → [(key, district code)] for all its districts."""
+    t = _table()
+    index: dict[str, list[tuple[str, str]]] = {}
+    for code, div in t.by_code.items():
+        if div.level == DISTRICT:
+            index.setdefault(code[:2] + "0000", []).append((_key(div.name, _DISTRICT_SUFFIXES), code))
+    return index
+
+
 def find_province(name: str) -> Division | None:
     if not name:
         return None
@@ -489,12 +502,13 @@ def find_province(name: str) -> Division | None:
     return t.by_code[code] if code else None
 
 
-def find_by_name(province_name: str, city_name: str | None = None) -> Division | None:
+def find_by_name(province_name: str, city_name: str | None = None,
+                 district_name: str | None = None) -> Division | None:
     """The division named by a province name and optionally a city name, tolerant of
     suffixes and script: "广东省"/"广东", "内蒙古", "台湾省"/"臺灣"; cities "深圳市"/"深圳",
     "恩施" (恩施土家族苗族自治州), "济源" (a county-level city under the province), "台北"
-    (臺北市). Returns the city (or such district) when the city matches, else the province
-    when it matches, else None."""
+    (臺北市). With `district_name` ("大同区" under 台北市) the district when it matches too.
+    Returns the most specific division that matches, or None when the province does not."""
     province = find_province(province_name)
     if province is None:
         return None
@@ -504,10 +518,30 @@ def find_by_name(province_name: str, city_name: str | None = None) -> Division |
     if len(key) < 2:
         return province
     entries = _city_index().get(province.code, [])
+    full = _key(city_name, ())
     exact = [code for k, code in entries if k == key]
+    city: Division | None = None
+    if len(exact) > 1:
+        # 嘉义市 and 嘉義縣 share the key 嘉义: the full name decides.
+        same = [c for c in exact if any(_key(n, ()) == full for n in (get(c).name, *get(c).aliases))]
+        exact = same or exact
     if exact:
-        return get(exact[0])
-    prefix = {code for k, code in entries if k.startswith(key)}
-    if len(prefix) == 1:
-        return get(prefix.pop())
-    return province
+        city = get(exact[0])
+    else:
+        prefix = {code for k, code in entries if k.startswith(key)}
+        if len(prefix) == 1:
+            city = get(prefix.pop())
+    if city is None:
+        # Some databases put a municipality's district in the city slot (北京市 / 东城区).
+        dkey = _key(city_name, _DISTRICT_SUFFIXES)
+        pool = _district_index().get(province.code, ())
+        hits = {code for k, code in pool if k == dkey} or {code for k, code in pool if k.startswith(dkey)}
+        if len(hits) == 1:
+            return get(hits.pop())
+        return province
+    if district_name and city.level == CITY:
+        dkey = _key(district_name, _DISTRICT_SUFFIXES)
+        for child in children(city.code):
+            if _key(child.name, _DISTRICT_SUFFIXES) == dkey:
+                return child
+    return city
