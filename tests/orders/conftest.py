@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.orders.helpers import Tree, build_tree
+
+
+@pytest.fixture
+def tree(factories) -> Tree:
+    return build_tree(factories)
+
+
+@pytest.fixture
+def address() -> dict:
+    return {"name": "张三", "phone": "+8613912345678", "province_code": "110000", "city_code": "110100",
+            "district_code": "110101", "detail": "东华门街道 1 号"}
+
+
+@pytest.fixture
+def money():
+    return lambda s: Decimal(s)

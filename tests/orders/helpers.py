@@ -1,0 +1,47 @@
+"""Shared test scaffolding for orders, inventory and payments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from weishang.inventory import services as stock
+from weishang.inventory.models import Stock, owner_key
+
+
+@dataclass
+class Tree:
+    sku: object
+    sku2: object
+    levels: tuple
+    top: object  # 总代
+    mid: object  # 一级 under top
+    low: object  # 二级 under mid
+    hq_user: object
+
+
+def build_tree(f) -> Tree:
+    l1, l2, l3 = f.standard_levels()
+    sku = f.sku(retail_price=Decimal("128.00"), floor_price=Decimal("100.00"), ceiling_price=Decimal("168.00"))
+    sku2 = f.sku(retail_price=Decimal("60.00"), floor_price=Decimal("40.00"), ceiling_price=Decimal("80.00"))
+    for level, p1, p2 in ((l1, "50", "20"), (l2, "70", "30"), (l3, "90", "35")):
+        f.level_price(level, sku, p1)
+        f.level_price(level, sku2, p2)
+    top = f.agent(l1, name="总代A")
+    mid = f.agent(l2, upline=top, name="一级B")
+    low = f.agent(l3, upline=mid, name="二级C")
+    hq = f.staff("admin")
+    return Tree(sku, sku2, (l1, l2, l3), top, mid, low, hq)
+
+
+def give(agent, sku, qty: int, user=None) -> None:
+    """Put units in an agent's (or HQ's, agent=None) stock through a recorded adjustment."""
+    from tests import factories as f
+
+    user = user or f.staff("admin")
+    stock.adjust(agent_id=agent.pk if agent else None, sku_id=sku.pk, quantity=qty, reason="test", user=user)
+
+
+def qty(agent, sku) -> tuple[int, int]:
+    row = Stock.objects.filter(owner=owner_key(agent.pk if agent else None), sku=sku).first()
+    return (row.quantity, row.reserved) if row else (0, 0)

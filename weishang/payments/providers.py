@@ -1,0 +1,93 @@
+"""Payment providers: the one interface every way of paying implements.
+
+A provider gets a Payment that the payments service created (status SUBMITTED) and
+either settles it at once (`start` returns True: prepaid balance) or leaves it waiting
+for an outside confirmation (offline transfer: the payee confirms the proof; WeChat Pay /
+Alipay: a verified callback). Settlement always goes through
+`weishang.payments.services.settle`, which posts payer → PAYMENT_CLEARING and marks the
+order paid. Adding WeChat Pay or Alipay means adding a class here and registering it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from weishang.ledger.models import AccountKind
+from weishang.ledger.services import account
+
+from .models import Payment
+
+
+class Provider:
+    code = ""
+    label = ""
+    # Who may use it: "agent" (restocks, pick-ups) and/or "consumer" (shop orders).
+    payers: tuple[str, ...] = ()
+    needs_confirmation = False
+
+    def start(self, payment: Payment) -> bool:
+        """Begin paying; return True if the payment settled at once."""
+        raise NotImplementedError
+
+    def source_lines(self, payment: Payment) -> list[tuple]:
+        """Ledger lines taking the amount from where the money is (negative amounts)."""
+        raise NotImplementedError
+
+    def no_negative(self, payment: Payment) -> list:
+        return []
+
+
+class PrepaidProvider(Provider):
+    """The agent's prepaid balance (预充值), held in its AGENT_PREPAID ledger account."""
+
+    code = "prepaid"
+    label = _("Prepaid balance")
+    payers = ("agent",)
+
+    def _account(self, payment: Payment):
+        return account(AccountKind.AGENT_PREPAID, payment.currency, agent_id=payment.order.buyer_agent_id)
+
+    def start(self, payment: Payment) -> bool:
+        return True
+
+    def source_lines(self, payment: Payment) -> list[tuple]:
+        return [(self._account(payment), -Decimal(payment.amount))]
+
+    def no_negative(self, payment: Payment) -> list:
+        return [self._account(payment)]
+
+
+class OfflineTransferProvider(Provider):
+    """A bank or wallet transfer made outside the system, with a proof image; the payee
+    confirms it. The payee already holds the cash, so the ledger takes it from the payee:
+    an agent payee's AGENT_EARNINGS_AVAILABLE (it owes the other beneficiaries their
+    shares, netted by earnings), or for HQ the PREPAID_FUNDING account (HQ-side mirror of
+    money received from outside)."""
+
+    code = "offline"
+    label = _("Offline transfer with proof")
+    payers = ("agent", "consumer")
+    needs_confirmation = True
+
+    def start(self, payment: Payment) -> bool:
+        return False
+
+    def source_lines(self, payment: Payment) -> list[tuple]:
+        if payment.payee_agent_id:
+            acc = account(AccountKind.AGENT_EARNINGS_AVAILABLE, payment.currency, agent_id=payment.payee_agent_id)
+        else:
+            acc = account(AccountKind.PREPAID_FUNDING, payment.currency)
+        return [(acc, -Decimal(payment.amount))]
+
+
+PROVIDERS: dict[str, Provider] = {p.code: p for p in (PrepaidProvider(), OfflineTransferProvider())}
+
+
+def get(code: str) -> Provider | None:
+    return PROVIDERS.get(code)
+
+
+def choices_for(role: str) -> list[tuple[str, str]]:
+    return [(p.code, p.label) for p in PROVIDERS.values() if role in p.payers]

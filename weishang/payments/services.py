@@ -1,0 +1,216 @@
+"""Paying orders and topping up prepaid balances. Money moves only through
+weishang.ledger.services.post (idempotent by key); each function is one transaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from weishang.agents.models import Agent
+from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from weishang.core.money import MoneyError, parse_amount
+from weishang.ledger.models import AccountKind
+from weishang.ledger.services import account, post
+from weishang.orders import services as order_services
+from weishang.orders.models import Order, OrderKind, OrderStatus
+
+from . import providers
+from .models import Payment, PaymentStatus, TopUp, TopUpMethod
+
+
+class AlreadyPaid(Conflict):
+    code = "already_paid"
+
+
+def payer_role(order: Order) -> str:
+    return "consumer" if order.kind == OrderKind.CONSUMER else "agent"
+
+
+def payee_of(order: Order) -> Agent | None:
+    """Who receives the buyer's money: the seller agent / shop agent, or HQ (None)."""
+    if order.kind == OrderKind.PICKUP:
+        return None
+    return order.seller_agent
+
+
+def can_confirm(user, payee_agent_id: int | None) -> bool:
+    if payee_agent_id is None:
+        return user.is_staff and (user.is_superuser or user.groups.filter(name__in=("admin", "finance")).exists())
+    return getattr(getattr(user, "agent", None), "pk", None) == payee_agent_id
+
+
+def pay(*, order_no: str, user, method: str, proof=None, reference: str = "") -> Payment:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(no=order_no).first()
+        if order is None or order.buyer_id != user.pk:
+            raise NotFound(_("Order not found."))
+        if order.status in (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.RECEIVED, OrderStatus.COMPLETED):
+            raise AlreadyPaid(_("This order is already paid."))
+        if order.status != OrderStatus.PENDING:
+            raise Conflict(_("This order cannot be paid now."), code="not_payable")
+        provider = providers.get(method)
+        if provider is None or payer_role(order) not in provider.payers:
+            raise DomainError(_("This payment method is not available for this order."), code="invalid_method",
+                              fields={"method": [_("Choose another payment method.")]})
+        if order.buyer_agent_id and not order.buyer_agent.can_trade:
+            raise DomainError(_("Your agent account is frozen or expired; you cannot trade now."),
+                              code="agent_not_active", status=403)
+        if Payment.objects.filter(order=order, status=PaymentStatus.SUBMITTED).exists():
+            raise Conflict(_("A payment for this order is waiting for confirmation."), code="payment_pending")
+        if provider.needs_confirmation and not proof:
+            raise DomainError(_("Upload the transfer proof."), code="proof_required",
+                              fields={"proof": [_("Upload the transfer proof.")]})
+        payee = payee_of(order)
+        payment = Payment(order=order, method=method, amount=order.total, currency=order.currency,
+                          status=PaymentStatus.SUBMITTED, payer=user, payee_agent=payee,
+                          reference=(reference or "")[:60])
+        if proof:
+            payment.proof = proof
+            payment.full_clean(exclude=["order", "payer", "payee_agent", "decided_by"])
+        payment.save()
+        if provider.start(payment):
+            settle(payment, actor=user)
+        return payment
+
+
+def settle(payment: Payment, *, actor) -> Payment:
+    """The money is in: payer → PAYMENT_CLEARING (key order:pay:<no>), then the order is paid."""
+    with transaction.atomic():
+        updated = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.SUBMITTED).update(
+            status=PaymentStatus.CONFIRMED, decided_by=actor, decided_at=timezone.now())
+        if updated != 1:
+            raise AlreadyPaid(_("This payment was already decided."))
+        payment.status = PaymentStatus.CONFIRMED
+        order = payment.order
+        provider = providers.get(payment.method)
+        clearing = account(AccountKind.PAYMENT_CLEARING, payment.currency)
+        lines = provider.source_lines(payment) + [(clearing, Decimal(payment.amount))]
+        if payment.amount:
+            post(key=f"order:pay:{order.no}", kind="order_payment", currency=payment.currency, lines=lines,
+                 no_negative=provider.no_negative(payment), ref_type="order", ref_id=order.no, created_by=actor,
+                 memo=f"{order.get_kind_display()} {order.no} ({payment.method})")
+        order_services.mark_paid(order, payment=payment, actor=actor,
+                                 reason=_("Paid: %(m)s.") % {"m": provider.label})
+        return payment
+
+
+def _decidable(payment_id: int, user) -> Payment:
+    payment = Payment.objects.select_related("order").filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound(_("Payment not found."))
+    if not can_confirm(user, payment.payee_agent_id):
+        if payment.payer_id == user.pk:
+            raise PermissionDenied(_("Only the payee can confirm this payment."))
+        raise NotFound(_("Payment not found."))
+    if payment.status != PaymentStatus.SUBMITTED:
+        raise AlreadyPaid(_("This payment was already decided."))
+    return payment
+
+
+def confirm(*, payment_id: int, user) -> Payment:
+    with transaction.atomic():
+        payment = _decidable(payment_id, user)
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        if order.status != OrderStatus.PENDING:
+            raise AlreadyPaid(_("This order is no longer waiting for payment."))
+        payment.order = order
+        return settle(payment, actor=user)
+
+
+def reject(*, payment_id: int, user, reason: str) -> Payment:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the payment is rejected."), code="reason_required",
+                          fields={"reason": [_("This field is required.")]})
+    with transaction.atomic():
+        payment = _decidable(payment_id, user)
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.SUBMITTED).update(
+            status=PaymentStatus.REJECTED, decided_by=user, decided_at=timezone.now(), reject_reason=reason[:200])
+        payment.refresh_from_db()
+        return payment
+
+
+# --- prepaid top-ups ---------------------------------------------------------------------
+
+def _amount(value, currency: str) -> Decimal:
+    try:
+        amount = parse_amount(value, currency)
+    except MoneyError as exc:
+        raise DomainError(str(exc), code="invalid_amount", fields={"amount": [str(exc)]})
+    if amount <= 0:
+        raise DomainError(_("Enter an amount above zero."), code="invalid_amount",
+                          fields={"amount": [_("Enter an amount above zero.")]})
+    return amount
+
+
+def _credit(topup: TopUp, actor) -> None:
+    prepaid = account(AccountKind.AGENT_PREPAID, topup.currency, agent_id=topup.agent_id)
+    if topup.payee_agent_id:
+        source = account(AccountKind.AGENT_EARNINGS_AVAILABLE, topup.currency, agent_id=topup.payee_agent_id)
+    else:
+        source = account(AccountKind.PREPAID_FUNDING, topup.currency)
+    post(key=f"topup:{topup.pk}", kind="prepaid_topup", currency=topup.currency,
+         lines=[(source, -topup.amount), (prepaid, topup.amount)], ref_type="topup", ref_id=str(topup.pk),
+         created_by=actor, memo=(topup.reason or topup.get_method_display())[:255])
+
+
+def hq_topup(*, agent: Agent, amount, currency: str, reason: str, user) -> TopUp:
+    if not can_confirm(user, None):
+        raise PermissionDenied(_("Only HQ finance can top up balances."))
+    reason = (reason or "").strip()
+    value = _amount(amount, currency)
+    if not reason:
+        raise DomainError(_("Give the reason for this top-up."), code="reason_required",
+                          fields={"reason": [_("This field is required.")]})
+    with transaction.atomic():
+        topup = TopUp.objects.create(agent=agent, method=TopUpMethod.HQ, amount=value, currency=currency,
+                                     status=PaymentStatus.CONFIRMED, reason=reason[:200], created_by=user,
+                                     decided_by=user, decided_at=timezone.now())
+        _credit(topup, user)
+        return topup
+
+
+def request_topup(*, user, amount, currency: str, proof, reason: str = "") -> TopUp:
+    agent = Agent.objects.filter(user=user).select_related("upline").first()
+    if agent is None:
+        raise PermissionDenied(_("Only agents can do this."))
+    if not agent.can_trade:
+        raise DomainError(_("Your agent account is frozen or expired; you cannot trade now."),
+                          code="agent_not_active", status=403)
+    value = _amount(amount, currency)
+    if not proof:
+        raise DomainError(_("Upload the transfer proof."), code="proof_required",
+                          fields={"proof": [_("Upload the transfer proof.")]})
+    topup = TopUp(agent=agent, method=TopUpMethod.UPLINE_TRANSFER, amount=value, currency=currency,
+                  status=PaymentStatus.SUBMITTED, payee_agent=agent.upline, proof=proof, reason=(reason or "")[:200],
+                  created_by=user)
+    topup.full_clean(exclude=["agent", "payee_agent", "created_by", "decided_by"])
+    topup.save()
+    return topup
+
+
+def decide_topup(*, topup_id: int, user, approve: bool, reason: str = "") -> TopUp:
+    with transaction.atomic():
+        topup = TopUp.objects.select_for_update().filter(pk=topup_id).first()
+        if topup is None or not can_confirm(user, topup.payee_agent_id):
+            raise NotFound(_("Top-up not found."))
+        if topup.status != PaymentStatus.SUBMITTED:
+            raise Conflict(_("This top-up was already decided."), code="already_decided")
+        topup.status = PaymentStatus.CONFIRMED if approve else PaymentStatus.REJECTED
+        topup.decided_by, topup.decided_at = user, timezone.now()
+        if not approve:
+            topup.reason = (reason or topup.reason)[:200]
+        topup.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        if approve:
+            _credit(topup, user)
+        return topup
+
+
+def prepaid_balance(agent_id: int, currency: str) -> Decimal:
+    from weishang.ledger.models import Account
+
+    key = Account.make_key(AccountKind.AGENT_PREPAID, currency, agent_id)
+    return Account.objects.filter(key=key).values_list("balance", flat=True).first() or Decimal("0.00")
