@@ -133,6 +133,9 @@ def scenario(draw):
     q = Decimal("0.01") if currency == "CNY" else Decimal(1)
     parts = draw(st.lists(st.integers(0, 100_000), min_size=1, max_size=5))
     roles = [draw(st.sampled_from(["proceeds", "margin", "hq", "supplier", "passed_over"])) for _ in parts]
+    if draw(st.booleans()):  # HQ pays a supplier more than it receives: a negative HQ share
+        roles.append("hq")
+        parts.append(-draw(st.integers(0, sum(parts))))
     shares = tuple(Share(role, q * p, agent_id=draw(st.integers(1, n)) if role not in ("hq", "supplier") else None,
                          supplier_id=7 if role == "supplier" else None, distance=draw(st.integers(1, 4)))
                    for role, p in zip(roles, parts, strict=True))
@@ -153,7 +156,7 @@ def test_allocations_respect_depth_and_cap_and_clearing_adds_up(sc, profile_code
     rewards = sum((a.amount for a in out if a.funding == "rewards"), Decimal(0))
     assert clearing == line.paid
     assert rewards <= line.paid * cap / 100
-    assert all(a.amount > 0 for a in out)
+    assert all(a.amount > 0 or (a.kind == "hq_revenue" and a.amount < 0) for a in out)
     assert all(a.distance <= profile.max_depth for a in out)
 
 
@@ -184,7 +187,7 @@ def test_any_sequence_of_partial_refunds_then_the_rest_reverses_everything(sc, p
         assert sum(b for b, it in zip(back, items, strict=True) if it.funding == "clearing") == (
             refund if any(it.funding == "clearing" for it in items) else 0)
         for b, it in zip(back, items, strict=True):
-            assert 0 <= b <= it.remaining
+            assert 0 <= b <= it.remaining or it.remaining <= b <= 0
             it.remaining -= b
         remaining_paid -= refund
         refunded += refund

@@ -272,7 +272,7 @@ def compute_line(line: PaidLine, rules: Mapping[str, RuleSpec], profile: Profile
     to_units(line.paid, cur)
     total = Decimal(0)
     for s in line.shares:
-        if s.amount < 0:
+        if s.amount < 0 and s.role != "hq":  # HQ's share may be negative (it pays a supplier more than it got)
             raise RuleError(_("A recorded share cannot be negative."), field="shares")
         to_units(s.amount, cur)
         if s.role not in ROLE_KIND:
@@ -305,6 +305,8 @@ def compute_line(line: PaidLine, rules: Mapping[str, RuleSpec], profile: Profile
             a = out[fulfiller]
             out[fulfiller] = Allocation(a.kind, a.amount + redirected, a.funding, a.agent_id, a.supplier_id, 0)
     out = [a for a in out if a.amount != 0]
+    if line.kind not in ("consumer", "restock"):
+        return out  # order-level shares (shipping fees) carry no rewards
 
     # 2. Rewards, each generation a percentage of the paid amount.
     rewards: list[Allocation] = []
@@ -394,19 +396,27 @@ def plan_refund(items: Sequence[Reversible], remaining_paid: int, refund: int) -
     so a refund of everything that remains reverses every allocation exactly."""
     if refund < 0 or refund > remaining_paid:
         raise ValueError("refund out of range")
+    if refund == remaining_paid:  # everything that remains: reverse every allocation exactly
+        return [it.remaining for it in items]
     out = [0] * len(items)
     for funding in ("clearing", "rewards"):
-        idx = [i for i, it in enumerate(items) if it.funding == funding]
-        weights = [items[i].remaining for i in idx]
-        group_total = sum(weights)
-        if not idx or group_total == 0:
-            continue
-        if funding == "clearing":
-            target = refund if group_total == remaining_paid else _half_up(group_total * refund, remaining_paid)
+        pos = [i for i, it in enumerate(items) if it.funding == funding and it.remaining > 0]
+        neg = [i for i, it in enumerate(items) if it.funding == funding and it.remaining < 0]
+        p_total = sum(items[i].remaining for i in pos)
+        n_total = -sum(items[i].remaining for i in neg)
+        # Positive side: its share of the refund, rounded half-up; the negative side (only
+        # HQ's share can be negative) takes what makes the clearing side exactly `refund`.
+        p_target = min(_half_up(p_total * refund, remaining_paid), p_total)
+        if funding == "clearing" and p_total - n_total == remaining_paid:
+            n_target = p_target - refund
+            if not 0 <= n_target <= n_total:
+                p_target, n_target = refund + min(max(n_target, 0), n_total), min(max(n_target, 0), n_total)
         else:
-            target = _half_up(group_total * refund, remaining_paid) if remaining_paid else 0
-        for i, units in zip(idx, prorate(weights, min(target, group_total)), strict=True):
+            n_target = min(_half_up(n_total * refund, remaining_paid), n_total)
+        for i, units in zip(pos, prorate([items[i].remaining for i in pos], p_target), strict=True):
             out[i] = units
+        for i, units in zip(neg, prorate([-items[i].remaining for i in neg], n_target), strict=True):
+            out[i] = -units
     return out
 
 

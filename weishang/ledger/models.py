@@ -25,6 +25,7 @@ class AccountKind(models.TextChoices):
     # HQ-side
     HQ_REVENUE = "hq_revenue", _("HQ revenue")
     HQ_FEES = "hq_fees", _("HQ fee income")
+    HQ_REWARD_EXPENSE = "hq_reward_expense", _("HQ rewards paid (expense)")
     PAYMENT_CLEARING = "payment_clearing", _("payments clearing")
     REFUND_CLEARING = "refund_clearing", _("refunds clearing")
     PREPAID_FUNDING = "prepaid_funding", _("prepaid top-ups received")

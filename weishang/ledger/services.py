@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import DomainError
@@ -90,6 +91,74 @@ def post(*, key: str, kind: str, currency: str, lines: Iterable[Line | tuple[Acc
         Entry.objects.bulk_create([Entry(journal=journal, account_id=acc_id, amount=amount)
                                    for acc_id, amount in sorted(merged.items()) if amount != 0])
     return journal, True
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One journal for `post_many`: lines are (account id, amount) pairs summing to zero."""
+
+    key: str
+    kind: str
+    currency: str
+    lines: tuple[tuple[int, Decimal], ...]
+    memo: str = ""
+    ref_type: str = ""
+    ref_id: str = ""
+
+
+def _check_posting(p: Posting) -> dict[int, Decimal]:
+    merged: dict[int, Decimal] = defaultdict(Decimal)
+    for acc_id, amount in p.lines:
+        if amount != amount.quantize(Decimal("0.01")):
+            raise UnbalancedPosting(_("Ledger amounts are kept to the cent."))
+        merged[acc_id] += amount
+    if sum(merged.values(), Decimal(0)) != 0:
+        raise UnbalancedPosting(_("A posting must balance to zero."))
+    return merged
+
+
+def post_many(postings: Iterable[Posting], *, created_by=None, batch_size: int = 2000) -> dict[str, Journal]:
+    """Post many balanced journals in one transaction with set-based writes (bulk INSERTs
+    and one UPDATE per touched account, in account-id order). Idempotent per key like
+    `post`: keys that already exist (or repeat within the batch) are skipped. Returns the
+    journals created, by key. No `no_negative` guard here: use `post` for guarded debits.
+    The caller must have checked currencies (accounts are passed by id)."""
+    todo: dict[str, tuple[Posting, dict[int, Decimal]]] = {}
+    for p in postings:
+        if p.key not in todo:
+            todo[p.key] = (p, _check_posting(p))
+    if not todo:
+        return {}
+    with transaction.atomic():
+        keys = list(todo)
+        existing: set[str] = set()
+        for i in range(0, len(keys), 5000):
+            existing.update(Journal.objects.filter(key__in=keys[i:i + 5000]).values_list("key", flat=True))
+        fresh = [todo[k] for k in keys if k not in existing]
+        journals = Journal.objects.bulk_create(
+            [Journal(key=p.key, kind=p.kind, currency=p.currency, memo=p.memo[:255], ref_type=p.ref_type,
+                     ref_id=str(p.ref_id), created_by=created_by) for p, _m in fresh], batch_size=batch_size)
+        deltas: dict[int, Decimal] = defaultdict(Decimal)
+        entries = []
+        for journal, (_p, merged) in zip(journals, fresh, strict=True):
+            for acc_id, amount in sorted(merged.items()):
+                if amount:
+                    entries.append(Entry(journal_id=journal.pk, account_id=acc_id, amount=amount))
+                    deltas[acc_id] += amount
+        Entry.objects.bulk_create(entries, batch_size=batch_size)
+        for acc_id in sorted(deltas):
+            if deltas[acc_id]:
+                Account.objects.filter(pk=acc_id).update(balance=F("balance") + deltas[acc_id])
+    return {j.key: j for j in journals}
+
+
+def apply_journal_to_balances(journal_id: int) -> None:
+    """Add one journal's entries to the cached balances in a single set-based UPDATE (used
+    by jobs that insert a journal's entries in bulk)."""
+    per_account = Entry.objects.filter(journal_id=journal_id, account_id=OuterRef("pk")).values("account_id") \
+        .annotate(s=Sum("amount")).values("s")
+    Account.objects.filter(pk__in=Entry.objects.filter(journal_id=journal_id).values("account_id")) \
+        .update(balance=F("balance") + Coalesce(Subquery(per_account), Decimal(0)))
 
 
 def balance(acc: Account) -> Decimal:

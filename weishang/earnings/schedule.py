@@ -1,0 +1,3 @@
+BEAT = {
+    "earnings-release": {"task": "weishang.earnings.tasks.release_due_earnings", "schedule": 600.0},
+}

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+
+@shared_task(name="weishang.earnings.tasks.release_due_earnings")
+def release_due_earnings() -> int:
+    """Pending earnings whose return window closed (no open refund) become available."""
+    from .services import release_due
+
+    return release_due()
