@@ -1,0 +1,143 @@
+"""Reads: which batch a serial is in, what a container holds, who holds a serial, the trail.
+
+Every lookup by serial is one indexed "start <= s ORDER BY start DESC LIMIT 1" query, so
+its cost does not grow with the number of codes printed or bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from .models import CodeBatch, Holding, Kind, PackingRange, TraceRange
+
+Ranges = list[tuple[int, int]]
+
+
+def batch_for_serial(serial: int) -> CodeBatch | None:
+    batch = (CodeBatch.objects.select_related("sku__product").filter(serial_start__lte=serial)
+             .order_by("-serial_start").first())
+    if batch is None or serial >= batch.serial_end:
+        return None
+    return batch
+
+
+def merge(ranges: Ranges) -> Ranges:
+    out: Ranges = []
+    for a, b in sorted(r for r in ranges if r[1] > r[0]):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _uniform_box_items(batch: CodeBatch, box: int) -> tuple[int, int]:
+    k = box - batch.box_start
+    a = batch.serial_start + k * batch.items_per_box
+    return a, min(a + batch.items_per_box, batch.box_start)
+
+
+def _uniform_case_boxes(batch: CodeBatch, case: int) -> tuple[int, int]:
+    c = case - batch.case_start
+    a = batch.box_start + c * batch.boxes_per_case
+    return a, min(a + batch.boxes_per_case, batch.case_start)
+
+
+def _reported(batch: CodeBatch, parents: list[int]) -> dict[int, Ranges]:
+    out: dict[int, Ranges] = {}
+    for p, a, b in PackingRange.objects.filter(batch=batch, parent__in=parents).values_list(
+            "parent", "child_start", "child_end"):
+        out.setdefault(p, []).append((a, b))
+    return out
+
+
+def contents(batch: CodeBatch, serial: int) -> Ranges:
+    """Every serial bound when this code is scanned out: itself and all it contains."""
+    kind = batch.kind_of(serial)
+    ranges: Ranges = [(serial, serial + 1)]
+    if kind == Kind.ITEM:
+        return ranges
+    reported = _reported(batch, [serial]) if batch.explicit_packing else {}
+    if kind == Kind.BOX:
+        ranges += reported.get(serial) or [_uniform_box_items(batch, serial)]
+        return merge(ranges)
+    boxes = reported.get(serial) or [_uniform_case_boxes(batch, serial)]
+    ranges += boxes
+    box_serials = [s for a, b in boxes for s in range(a, b)] if batch.explicit_packing else []
+    reported_items = _reported(batch, box_serials) if box_serials else {}
+    if not reported_items:
+        # Uniform packing: a run of boxes holds one contiguous run of items.
+        for a, b in boxes:
+            ranges.append((_uniform_box_items(batch, a)[0], _uniform_box_items(batch, b - 1)[1]))
+    else:
+        for s in box_serials:
+            ranges += reported_items.get(s) or [_uniform_box_items(batch, s)]
+    return merge(ranges)
+
+
+def parent(batch: CodeBatch, serial: int) -> int | None:
+    """The box of an item or the case of a box (None for a case)."""
+    if batch.explicit_packing:
+        row = (PackingRange.objects.filter(batch=batch, child_start__lte=serial).order_by("-child_start")
+               .values_list("parent", "child_end").first())
+        if row is not None and serial < row[1]:
+            return row[0]
+    kind = batch.kind_of(serial)
+    if kind == Kind.ITEM:
+        return batch.box_start + (serial - batch.serial_start) // batch.items_per_box
+    if kind == Kind.BOX:
+        return batch.case_start + (serial - batch.box_start) // batch.boxes_per_case
+    return None
+
+
+def holding_at(serial: int) -> Holding | None:
+    h = Holding.objects.select_related("agent").filter(start__lte=serial).order_by("-start").first()
+    return h if h is not None and serial < h.end else None
+
+
+def overlapping(a: int, b: int, *, lock: bool = False) -> list[Holding]:
+    """Holdings that intersect [a, b), in order (two bounded index range scans)."""
+    qs = Holding.objects.select_for_update() if lock else Holding.objects.all()
+    first = qs.filter(start__lte=a).order_by("-start").first()
+    rest = list(qs.filter(start__gt=a, start__lt=b).order_by("start"))
+    return ([first] if first is not None and first.end > a else []) + rest
+
+
+@dataclass
+class Placement:
+    batch: CodeBatch
+    kind: str
+    box: int | None
+    case: int | None
+    holder_id: int | None
+
+
+def place(serial: int) -> Placement | None:
+    """Nesting and binding of one serial: the query the benchmark times."""
+    batch = batch_for_serial(serial)
+    if batch is None:
+        return None
+    kind = batch.kind_of(serial)
+    box = parent(batch, serial) if kind == Kind.ITEM else (serial if kind == Kind.BOX else None)
+    case = parent(batch, box) if box is not None else serial
+    h = Holding.objects.filter(start__lte=serial).order_by("-start").values_list("end", "agent_id").first()
+    holder = h[1] if h is not None and serial < h[0] else None
+    return Placement(batch, kind, box, case, holder)
+
+
+def trail(batch: CodeBatch, serial: int) -> list[TraceRange]:
+    """Each hand the serial passed through, oldest first (undone steps included)."""
+    return list(TraceRange.objects.filter(batch=batch, start__lte=serial, end__gt=serial)
+                .select_related("line__shipment__from_agent", "line__shipment__to_agent",
+                                "line__shipment__created_by", "line__undone_by")
+                .order_by("line__created_at", "line_id"))
+
+
+def alert_counts(qs):
+    by_agent = list(qs.values("agent_id", "agent__name").annotate(n=Count("id"),
+                    weak=Count("id", filter=Q(weak=True))).order_by("-n")[:20])
+    by_batch = list(qs.values("batch_id", "batch__lot").annotate(n=Count("id")).order_by("-n")[:20])
+    by_province = list(qs.values("scan_province").annotate(n=Count("id")).order_by("-n"))
+    return by_agent, by_batch, by_province
