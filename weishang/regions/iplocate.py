@@ -245,3 +245,11 @@ def warm_up() -> None:
     _v4()
     _v6()
     divisions._table()
+
+
+def locate_request(request) -> IPLocation | None:
+    """``locate`` for the client of a request (X-Forwarded-For honoured only where core's
+    ``client_ip`` trusts it: behind the HTTPS proxy or with TRUST_X_FORWARDED_FOR)."""
+    from weishang.core.ratelimit import client_ip
+
+    return locate(client_ip(request))
