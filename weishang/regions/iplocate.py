@@ -220,6 +220,17 @@ def locate(ip: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> IP
         if packed[0] not in _V4_SPECIAL_FIRST_OCTETS:
             v4 = _v4()
             return v4.lookup(int.from_bytes(packed, "big")) if v4 else None
+    elif isinstance(ip, str):
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, ip.strip())
+        except OSError:
+            return None
+        first16 = (packed[0] << 8) | packed[1]
+        # Global unicast 2000::/3 except 2001::/16 (Teredo, documentation…) and 2002::/16
+        # (6to4) goes straight to the table; everything else takes the careful path below.
+        if 0x2000 <= first16 < 0x4000 and first16 not in (0x2001, 0x2002):
+            v6 = _v6()
+            return v6.lookup(int.from_bytes(packed[:8], "big")) if v6 else None
     if isinstance(ip, str):
         try:
             addr = ipaddress.ip_address(ip.strip())
