@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from .roles import sync_hq_roles
+        from .roles import sync_hq_roles_after_migrate
 
-        post_migrate.connect(sync_hq_roles, sender=self)
+        # Sent per app; the receiver acts after the last one, when all permissions exist.
+        post_migrate.connect(sync_hq_roles_after_migrate, dispatch_uid="weishang.accounts.sync_hq_roles")

@@ -16,6 +16,20 @@ ROLE_APPS: dict[str, tuple[str, ...]] = {
 ROLE_VIEW_ONLY: dict[str, tuple[str, ...]] = {"finance": ("orders",), "warehouse": ("orders",)}
 
 
+def sync_hq_roles_after_migrate(sender=None, **kwargs) -> None:
+    """post_migrate receiver: runs once, after the last app, when every app's
+    permissions exist (post_migrate is sent per app, in INSTALLED_APPS order)."""
+    from django.apps import apps
+
+    configs = [c for c in apps.get_app_configs() if c.models_module is not None]  # the ones post_migrate is sent for
+    if sender is not None and configs and sender.label != configs[-1].label:
+        return
+    using = kwargs.get("using")
+    if using and using != "default":
+        return
+    sync_hq_roles()
+
+
 def sync_hq_roles(**_kwargs) -> None:
     for role, apps in ROLE_APPS.items():
         group, _ = Group.objects.get_or_create(name=role)

@@ -3,12 +3,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import File, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
 from pydantic import Field
 
 from weishang.accounts.auth import staff_only
-from weishang.core.api import ErrorOut
+from weishang.core.api import SAFE_TEXT, BodyId, ErrorOut, Pagination, PathId
 from weishang.core.errors import NotFound, PermissionDenied
 
 from . import selectors, services
@@ -57,28 +58,38 @@ class ProductOut(Schema):
         return getattr(obj, "shelf_skus", None) if hasattr(obj, "shelf_skus") else list(obj.skus.all())
 
 
+class ImageOut(Schema):
+    id: int
+    url: str
+    position: int
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.image.url
+
+
 class ProductIn(Schema):
-    line_id: int
-    name: str = Field(min_length=1, max_length=100)
-    subtitle: str = Field("", max_length=200)
-    description: str = ""
+    line_id: BodyId
+    name: str = Field(min_length=1, max_length=100, pattern=SAFE_TEXT)
+    subtitle: str = Field("", max_length=200, pattern=SAFE_TEXT)
+    description: str = Field("", max_length=20000, pattern=SAFE_TEXT)
     on_shelf: bool = True
     position: int = Field(0, ge=0, le=2**31 - 1)
 
 
 class ProductPatch(Schema):
-    line_id: int | None = None
-    name: str | None = Field(None, min_length=1, max_length=100)
-    subtitle: str | None = Field(None, max_length=200)
-    description: str | None = None
+    line_id: BodyId | None = None
+    name: str | None = Field(None, min_length=1, max_length=100, pattern=SAFE_TEXT)
+    subtitle: str | None = Field(None, max_length=200, pattern=SAFE_TEXT)
+    description: str | None = Field(None, max_length=20000, pattern=SAFE_TEXT)
     on_shelf: bool | None = None
     position: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
 class SkuIn(Schema):
-    name: str = Field(min_length=1, max_length=60)
-    code: str = Field(min_length=1, max_length=40)
-    gtin: str = Field("", max_length=14)
+    name: str = Field(min_length=1, max_length=60, pattern=SAFE_TEXT)
+    code: str = Field(min_length=1, max_length=40, pattern=SAFE_TEXT)
+    gtin: str = Field("", max_length=14, pattern=SAFE_TEXT)
     currency: str = Field("CNY", pattern="^(CNY|TWD)$")
     retail_price: Decimal
     floor_price: Decimal
@@ -86,21 +97,23 @@ class SkuIn(Schema):
     weight_grams: int = Field(0, ge=0, le=2**31 - 1)
     on_shelf: bool = True
     drop_shipped: bool = False
-    supplier_id: int | None = None
+    supplier_id: BodyId | None = None
     max_per_order: int = Field(999, ge=1, le=100000)
+    position: int = Field(0, ge=0, le=2**31 - 1)
 
 
 class SkuPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=60)
-    gtin: str | None = Field(None, max_length=14)
+    name: str | None = Field(None, min_length=1, max_length=60, pattern=SAFE_TEXT)
+    gtin: str | None = Field(None, max_length=14, pattern=SAFE_TEXT)
     retail_price: Decimal | None = None
     floor_price: Decimal | None = None
     ceiling_price: Decimal | None = None
     weight_grams: int | None = Field(None, ge=0, le=2**31 - 1)
     on_shelf: bool | None = None
     drop_shipped: bool | None = None
-    supplier_id: int | None = None
+    supplier_id: BodyId | None = None
     max_per_order: int | None = Field(None, ge=1, le=100000)
+    position: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
 def _require(request, perm: str) -> None:
@@ -109,14 +122,14 @@ def _require(request, perm: str) -> None:
 
 
 @router.get("/products", response=list[ProductOut], auth=None)
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_products(request):
     """Products on shelf with their SKUs on shelf (public)."""
     return selectors.shelf_products()
 
 
 @router.get("/products/{product_id}", response={200: ProductOut, 404: ErrorOut}, auth=None)
-def get_product(request, product_id: int):
+def get_product(request, product_id: PathId):
     product = selectors.shelf_product(product_id)
     if product is None:
         raise NotFound(_("Product not found."))
@@ -132,7 +145,7 @@ def create_product(request, payload: ProductIn):
 
 @router.patch("/products/{product_id}", response={200: ProductOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
                                                  404: ErrorOut}, auth=staff_only)
-def update_product(request, product_id: int, payload: ProductPatch):
+def update_product(request, product_id: PathId, payload: ProductPatch):
     _require(request, "catalog.change_product")
     services.update_product(product_id, **payload.dict(exclude_unset=True, exclude_none=True))
     return Product.objects.select_related("line").get(pk=product_id)
@@ -140,14 +153,23 @@ def update_product(request, product_id: int, payload: ProductPatch):
 
 @router.post("/products/{product_id}/skus", response={201: SkuOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
                                                       404: ErrorOut}, auth=staff_only)
-def create_sku(request, product_id: int, payload: SkuIn):
+def create_sku(request, product_id: PathId, payload: SkuIn):
     _require(request, "catalog.add_sku")
     return 201, services.create_sku(product_id, **payload.dict())
 
 
 @router.patch("/skus/{sku_id}", response={200: SkuOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
               auth=staff_only)
-def update_sku(request, sku_id: int, payload: SkuPatch):
+def update_sku(request, sku_id: PathId, payload: SkuPatch):
     _require(request, "catalog.change_sku")
     data = payload.dict(exclude_unset=True)
     return services.update_sku(sku_id, **data)
+
+
+@router.post("/products/{product_id}/images", response={201: ImageOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
+                                                        404: ErrorOut}, auth=staff_only)
+def upload_image(request, product_id: PathId, file: File[UploadedFile], main: bool = False):
+    """Add a product photo (JPEG, PNG or WebP, at most MAX_IMAGE_UPLOAD_BYTES). With
+    `main=true` it also becomes the product's main image."""
+    _require(request, "catalog.change_product")
+    return 201, services.add_product_image(product_id, file, main=main)

@@ -75,6 +75,12 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def cheapest_sku(self) -> SKU | None:
+        """The on-shelf SKU with the lowest retail price (needs selectors' shelf_skus)."""
+        skus = getattr(self, "shelf_skus", None)
+        return min(skus, key=lambda s: s.retail_price) if skus else None
+
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("product"))

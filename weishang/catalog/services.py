@@ -3,16 +3,19 @@ raises DomainError with per-field messages and saves nothing."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from weishang.core.errors import DomainError, NotFound, from_validation_error
+from weishang.core.errors import Conflict, DomainError, NotFound, from_validation_error
 from weishang.core.money import MoneyError, parse_amount
+from weishang.core.validators import inspect_image
 
-from .models import SKU, Product, ProductLine, Supplier
+from .models import SKU, Product, ProductImage, ProductLine, Supplier
 
 SKU_FIELDS = ("name", "code", "gtin", "currency", "retail_price", "floor_price", "ceiling_price", "weight_grams",
               "on_shelf", "drop_shipped", "supplier_id", "max_per_order", "position")
@@ -20,18 +23,34 @@ PRODUCT_FIELDS = ("line_id", "name", "subtitle", "description", "on_shelf", "pos
 MONEY_FIELDS = ("retail_price", "floor_price", "ceiling_price")
 
 
+# Model field names as the API calls them.
+API_FIELD_NAMES = {"supplier": "supplier_id", "line": "line_id", "product": "product_id"}
+
+
 def _save(obj) -> None:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        raise from_validation_error(exc) from None
-    obj.save()
+        err = from_validation_error(exc)
+        err.fields = {API_FIELD_NAMES.get(name, name): msgs for name, msgs in err.fields.items()}
+        raise err from None
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        # full_clean checked uniqueness; a concurrent request saved the same code first.
+        raise Conflict(_("This conflicts with a record saved at the same time. Reload and try again."),
+                       code="conflict") from None
 
 
 def _apply(obj, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = set(data) - set(allowed)
     if unknown:
         raise DomainError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))}, code="unknown_field")
+    bad = {key: [_("Remove the NUL character from this text.")] for key, value in data.items()
+           if isinstance(value, str) and "\x00" in value}
+    if bad:
+        raise DomainError(_("Some fields are not valid."), code="validation_error", fields=bad)
     for key, value in data.items():
         setattr(obj, key, value)
 
@@ -101,3 +120,28 @@ def update_sku(sku_id: int, **data: Any) -> SKU:
     _apply(sku, data, SKU_FIELDS)
     _save(sku)
     return sku
+
+
+@transaction.atomic
+def add_product_image(product_id: int, file, *, main: bool = False) -> ProductImage:
+    """Store an uploaded product photo after checking it really is a JPEG/PNG/WebP image
+    of acceptable size. With main=True (or when the product has none) it also becomes the
+    main image."""
+    product = Product.objects.select_for_update().filter(pk=product_id).first()
+    if product is None:
+        raise NotFound(_("Product not found."))
+    try:
+        ext = inspect_image(file)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], code=exc.error_list[0].code or "invalid_image",
+                          fields={"file": exc.messages}) from None
+    data = file.read()
+    name = f"{uuid.uuid4().hex}.{ext}"
+    position = product.images.count()
+    image = ProductImage(product=product, position=position)
+    image.image.save(name, ContentFile(data), save=False)
+    image.save()
+    if main or not product.image:
+        product.image.save(name, ContentFile(data), save=False)
+        product.save(update_fields=["image", "updated_at"])
+    return image

@@ -7,13 +7,17 @@ OpenAPI at /api/openapi.json, docs at /api/docs. Every error has one shape:
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Path, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.pagination import LimitOffsetPagination
+from pydantic import Field as PydanticField
 
 from weishang.core.errors import DomainError, from_validation_error
 
@@ -24,6 +28,26 @@ class ErrorOut(Schema):
     code: str
     message: str
     fields: dict[str, list[str]] = {}
+
+
+# Database ids fit a signed 64-bit integer; bounding them in the schema turns a huge id
+# into a 422 instead of an OverflowError deep in the database driver.
+ID_MAX = 2**63 - 1
+PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
+BodyId = Annotated[int, PydanticField(ge=1, le=ID_MAX)]
+# Text that PostgreSQL can store (no NUL characters).
+SAFE_TEXT = r"^[^\x00]*$"
+
+
+class Pagination(LimitOffsetPagination):
+    """limit/offset with bounds: at most 100 per page, an offset a database can take."""
+
+    class Input(Schema):
+        limit: int = PydanticField(20, ge=1, le=100)
+        offset: int = PydanticField(0, ge=0, le=10**9)
+
+    def __init__(self, **kwargs):
+        super().__init__(max_limit=100, **kwargs)
 
 
 api = NinjaAPI(
@@ -52,14 +76,52 @@ def _django_validation(request, exc: DjangoValidationError):
     return api.create_response(request, err.as_dict(), status=400)
 
 
+def _pydantic_message(error: dict) -> str:
+    """A message in the request's language for the common schema errors (pydantic's own
+    messages are English only)."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("Enter a whole number.")
+    if kind in ("decimal_parsing", "decimal_type", "float_parsing", "float_type", "finite_number"):
+        return _("Enter a number.")
+    if kind in ("bool_parsing", "bool_type"):
+        return _("Enter true or false.")
+    if kind in ("string_type",):
+        return _("Enter text.")
+    if kind == "string_too_short":
+        return _("Enter at least %(n)s characters.") % {"n": ctx.get("min_length", 1)}
+    if kind == "string_too_long":
+        return _("Enter at most %(n)s characters.") % {"n": ctx.get("max_length", "")}
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("Enter a value of at least %(n)s.") % {"n": ctx.get("ge", ctx.get("gt", ""))}
+    if kind in ("less_than_equal", "less_than"):
+        return _("Enter a value of at most %(n)s.") % {"n": ctx.get("le", ctx.get("lt", ""))}
+    if kind == "string_pattern_mismatch":
+        return _("This value has characters or a format that is not allowed.")
+    if kind in ("json_invalid", "model_type", "model_attributes_type", "dict_type", "list_type"):
+        return _("The request body is not valid JSON of the expected shape.")
+    return str(error.get("msg") or _("Invalid value."))
+
+
 @api.exception_handler(ValidationError)
 def _schema_validation(request, exc: ValidationError):
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form", "payload")]
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form", "payload", "file")]
         name = ".".join(loc) or "__all__"
-        fields.setdefault(name, []).append(str(error.get("msg", _("Invalid value."))))
+        fields.setdefault(name, []).append(_pydantic_message(error))
     return error_response(request, 422, "validation_error", _("Some fields are not valid."), fields)
+
+
+@api.exception_handler(IntegrityError)
+def _integrity(request, exc: IntegrityError):
+    # Services check uniqueness first; this is the race where two requests both passed.
+    log.warning("Integrity error on %s: %s", request.path, exc)
+    return error_response(request, 409, "conflict", _("This conflicts with a record saved at the same time. "
+                                                       "Reload and try again."))
 
 
 @api.exception_handler(AuthenticationError)

@@ -48,13 +48,15 @@ def parse_amount(value: object, currency: str, *, allow_negative: bool = False) 
     if amount < 0 and not allow_negative:
         raise MoneyError(_("The amount cannot be negative."))
     places = decimals_for(currency)
-    if amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
+    # Size first: quantizing 1E+100 would overflow the decimal context.
+    if abs(amount) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
+        raise MoneyError(_("The amount is too large."))
+    if amount.as_tuple().exponent < -places and amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
         if places == 0:
             raise MoneyError(_("%(c)s amounts must be whole numbers.") % {"c": currency})
         raise MoneyError(_("At most %(n)d decimal places are allowed for %(c)s.") % {"n": places, "c": currency})
-    if abs(amount) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
-        raise MoneyError(_("The amount is too large."))
-    return amount.quantize(Decimal("0.01"))
+    # "-0" is zero; never store or show a negative zero.
+    return abs(amount).quantize(Decimal("0.01")) if amount == 0 else amount.quantize(Decimal("0.01"))
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
