@@ -110,7 +110,11 @@ def _pydantic_message(error: dict) -> str:
 def _schema_validation(request, exc: ValidationError):
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form", "payload", "file")]
+        loc = [str(p) for p in error.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+            loc = loc[1:]  # where it came from; the client knows
+        if loc and loc[0] in ("payload",):
+            loc = loc[1:]
         name = ".".join(loc) or "__all__"
         fields.setdefault(name, []).append(_pydantic_message(error))
     return error_response(request, 422, "validation_error", _("Some fields are not valid."), fields)
