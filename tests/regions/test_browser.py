@@ -12,6 +12,17 @@ pytestmark = [
 
 
 @pytest.fixture
+def live_server(transactional_db, _plain_http):
+    """A live server started after the settings override (SecurityMiddleware reads
+    SECURE_SSL_REDIRECT once, when the server's handler is built)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
