@@ -26,3 +26,13 @@ def consumer(ref, shop, margin, hq, order=None, **kw):
     return PaidLine(ref=ref, order_ref=order or f"O-{ref}", kind="consumer", currency="CNY", paid=paid,
                     origin_id=shop.pk, shares=(Share("margin", Decimal(margin), agent_id=shop.pk),
                                                Share("hq", Decimal(hq))), **kw)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read English messages; the product defaults to zh-hans."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
