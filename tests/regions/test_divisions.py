@@ -105,3 +105,17 @@ def test_find_by_name(province, city, expected):
 def test_find_by_name_unknown_province():
     assert d.find_by_name("Atlantis") is None
     assert d.find_by_name("") is None
+
+
+def test_prefix_contains_and_check_code():
+    assert d.prefix("440000") == "44" and d.prefix("440300") == "4403" and d.prefix("440305") == "440305"
+    assert d.prefix("999999") is None
+    assert d.contains("440000", "440305") and d.contains("440300", "440305")
+    assert not d.contains("440300", "440000") and not d.contains("440305", "440300")
+    assert not d.contains("440000", "999999")
+    assert d.check_code("716305").name == "大安區"
+    with pytest.raises(ValidationError) as e:
+        d.check_code("440300", level=d.DISTRICT)
+    assert e.value.code == "unknown_region"
+    with pytest.raises(ValidationError):
+        d.check_code("x")

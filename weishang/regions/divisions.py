@@ -35,6 +35,9 @@ Public functions (all pure, no database):
     find_by_name(province_name, city_name=None, district_name=None) -> Division | None
     district_options(city_code) -> list[Division]      (children, or the city itself)
     normalize(code) -> str | None                      ("11" → "110000", 1101 → "110100")
+    contains(outer, inner) -> bool                     (authorised region covers a location)
+    prefix(code) -> str | None                         ("44", "4403", "440305" for SQL startswith)
+    check_code(code, level=None) -> Division           (ValidationError if unknown)
 """
 
 from __future__ import annotations
@@ -392,7 +395,26 @@ def contains(outer: object, inner: object) -> bool:
     return do.code == di.code
 
 
+def prefix(code: object) -> str | None:
+    """The code prefix a division's descendants share: "44" for 440000, "4403" for 440300,
+    the whole code for a district. For SQL: ``filter(district_code__startswith=prefix(c))``."""
+    d = get(code)
+    if d is None:
+        return None
+    return {PROVINCE: d.code[:2], CITY: d.code[:4], DISTRICT: d.code}[d.level]
+
+
+def check_code(code: object, level: str | None = None) -> Division:
+    """One code that must exist (and be at `level` when given); for model and form validators.
+    Raises ValidationError (code ``unknown_region``) otherwise."""
+    d = get(code)
+    if d is None or (level is not None and d.level != level):
+        raise ValidationError(_MESSAGES["unknown_region"], code="unknown_region", params={"code": str(code)})
+    return d
+
+
 _MESSAGES = {
+    "unknown_region": _("“%(code)s” is not a known region code."),
     "province_required": _("Please choose a province."),
     "city_required": _("Please choose a city."),
     "district_required": _("Please choose a district."),
