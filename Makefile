@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run serve install test test-sqlite test-postgres lint typecheck bench migrate demo clean
+.PHONY: run serve install test test-sqlite test-postgres lint typecheck bench migrate demo clean messages
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null || PY=python3; $${PY:-$(PY)} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -56,6 +56,14 @@ bench: install
 	  || command -v wrk >/dev/null || echo "wrk not installed: the Python load generator is used (lower figures)"
 	@set -e; for f in $${BENCH:+bench/$$BENCH.py} $$( [ -z "$$BENCH" ] && ls bench/*.py | grep -v '/_' ); do \
 	  echo "== $$f"; $(BIN)/python $$f; done
+
+# Project-level translations (weishang/locale) for templates, core, accounts, catalog and
+# shop; the other apps keep their own weishang/<app>/locale.
+APP_LOCALES := agents codes earnings inventory ledger orders payments regions
+messages: install
+	cd weishang && ../$(BIN)/django-admin makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete \
+	  $(foreach d,$(APP_LOCALES),--ignore=$(d)) --ignore=static --ignore=locale
+	cd weishang && ../$(BIN)/django-admin compilemessages $(foreach d,$(APP_LOCALES),--ignore=$(d))
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache .mypy_cache
