@@ -132,6 +132,10 @@ def adjust(*, agent_id: int | None, sku_id: int, quantity: int, reason: str, use
         fields["quantity"] = [_("Enter a quantity other than zero.")]
     if user is None or not user.is_staff:
         raise DomainError(_("Only HQ can adjust stock."), code="forbidden", status=403)
+    from weishang.catalog.models import SKU
+
+    if not SKU.objects.filter(pk=sku_id).exists():
+        fields["sku_id"] = [_("Unknown SKU.")]
     if fields:
         raise DomainError(_("Please correct the errors below."), code="invalid_adjustment", fields=fields)
     moved = move(agent_id, [(sku_id, int(quantity))], kind=MovementKind.ADJUSTMENT, ref_type="adjustment",

@@ -523,7 +523,7 @@ def create_pickup(*, user, lines, address: dict, note: str = "") -> Order:
         OrderShare.objects.create(order=order, role=ShareRole.HQ_REVENUE, is_hq=True, amount=fee)
     _event(order, "", OrderStatus.PENDING, user, _("Pick-up requested."))
     if not fee:
-        mark_paid(order, payment=None, actor=None, reason=_("No shipping fee to pay."))
+        order = mark_paid(order, payment=None, actor=None, reason=_("No shipping fee to pay."))
     return order
 
 

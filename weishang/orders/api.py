@@ -1,0 +1,216 @@
+"""Orders API: restocks, consumer orders, pick-ups, their life. Every creating call takes
+an Idempotency-Key header (weishang.core.idempotency)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Router, Schema, Status
+
+from weishang.accounts.auth import session_or_token
+from weishang.core import idempotency
+from weishang.core.api import ErrorOut
+
+from . import selectors, services
+from .models import Order
+
+API_PREFIX = "orders"
+router = Router(tags=["orders"], auth=session_or_token)
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class LineIn(Schema):
+    sku_id: int
+    quantity: int
+
+
+class AddressIn(Schema):
+    name: str
+    phone: str
+    province_code: str
+    city_code: str
+    district_code: str = ""
+    detail: str
+
+
+class RestockIn(Schema):
+    lines: list[LineIn]
+    note: str = ""
+
+
+class ConsumerOrderIn(Schema):
+    shop_agent_id: int
+    lines: list[LineIn]
+    address: AddressIn
+    note: str = ""
+
+
+class PickupIn(Schema):
+    lines: list[LineIn]
+    address: AddressIn
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class ShipIn(Schema):
+    carrier: str
+    tracking_no: str
+    quantities: dict[int, int] | None = None
+
+
+class LineOut(Schema):
+    id: int
+    sku_id: int
+    sku_code: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+    source: str
+    shipped_quantity: int
+
+
+class ShipmentOut(Schema):
+    carrier: str
+    tracking_no: str
+    created_at: datetime
+
+
+class EventOut(Schema):
+    from_status: str
+    to_status: str
+    reason: str
+    created_at: datetime
+
+
+class OrderOut(Schema):
+    no: str
+    kind: str
+    status: str
+    currency: str
+    goods_total: Decimal
+    shipping_fee: Decimal
+    total: Decimal
+    seller_agent_id: int | None
+    buyer_agent_id: int | None
+    wait_until: datetime | None
+    payment_due_at: datetime | None
+    created_at: datetime
+    lines: list[LineOut]
+    shipments: list[ShipmentOut]
+    events: list[EventOut]
+
+
+def order_out(order: Order, user=None) -> dict:
+    lines = list(order.lines.all())
+    if user is not None and user.supplier_id and not user.is_staff and order.buyer_id != user.pk:
+        lines = [line for line in lines if line.supplier_id == user.supplier_id]
+    return {
+        "no": order.no, "kind": order.kind, "status": order.status, "currency": order.currency,
+        "goods_total": str(order.goods_total), "shipping_fee": str(order.shipping_fee), "total": str(order.total),
+        "seller_agent_id": order.seller_agent_id, "buyer_agent_id": order.buyer_agent_id,
+        "wait_until": order.wait_until.isoformat() if order.wait_until else None,
+        "payment_due_at": order.payment_due_at.isoformat() if order.payment_due_at else None,
+        "created_at": order.created_at.isoformat(),
+        "lines": [{"id": line.pk, "sku_id": line.sku_id, "sku_code": line.sku.code,
+                   "name": f"{line.sku.product.name} {line.sku.name}", "quantity": line.quantity,
+                   "unit_price": str(line.unit_price), "amount": str(line.amount), "source": line.source,
+                   "shipped_quantity": line.shipped_quantity} for line in lines],
+        "shipments": [{"carrier": s.carrier, "tracking_no": s.tracking_no, "created_at": s.created_at.isoformat()}
+                      for s in order.shipments.all()],
+        "events": [{"from_status": e.from_status, "to_status": e.to_status, "reason": e.reason,
+                    "created_at": e.created_at.isoformat()} for e in order.events.all()],
+    }
+
+
+def _fresh(user, no: str) -> dict:
+    return order_out(selectors.order_for(user, no), user)
+
+
+def _create(request, endpoint: str, payload: dict, make):
+    key = idempotency.key_from(request)
+
+    def run():
+        order = make()
+        return 201, _fresh(request.user, order.no)
+
+    status, body = idempotency.run(key=key, user=request.user, endpoint=endpoint, payload=payload, fn=run)
+    return Status(status, body)
+
+
+def _lines(data) -> list[tuple[int, int]]:
+    return [(line.sku_id, line.quantity) for line in data.lines]
+
+
+@router.post("/restocks", response={201: OrderOut, **ERRORS}, summary="Restock (进货) from the nearest upline")
+def create_restock(request, data: RestockIn):
+    return _create(request, "orders.restock", data.dict(),
+                   lambda: services.create_restock(user=request.user, lines=_lines(data), note=data.note))
+
+
+@router.post("/consumer", response={201: OrderOut, **ERRORS}, summary="Consumer order in an agent's shop")
+def create_consumer(request, data: ConsumerOrderIn):
+    return _create(request, "orders.consumer", data.dict(),
+                   lambda: services.create_consumer_order(user=request.user, shop_agent_id=data.shop_agent_id,
+                                                          lines=_lines(data), address=data.address.dict(),
+                                                          note=data.note))
+
+
+@router.post("/pickups", response={201: OrderOut, **ERRORS}, summary="Pick-up (提货) of cloud stock")
+def create_pickup(request, data: PickupIn):
+    return _create(request, "orders.pickup", data.dict(),
+                   lambda: services.create_pickup(user=request.user, lines=_lines(data),
+                                                  address=data.address.dict(), note=data.note))
+
+
+@router.get("/", response={200: list[OrderOut], **ERRORS}, summary="My orders (bought, or sold with role=seller)")
+def list_orders(request, role: str = "buyer", status: str = "", limit: int = 50, offset: int = 0):
+    agent = getattr(request.user, "agent", None)
+    if role == "seller":
+        qs = selectors.sold(agent.pk) if agent else Order.objects.none()
+    else:
+        qs = selectors.bought(request.user)
+    if status:
+        qs = qs.filter(status=status)
+    limit = max(1, min(limit, 100))
+    orders = list(selectors.with_details(qs)[offset:offset + limit])
+    return Status(200, [order_out(o, request.user) for o in orders])
+
+
+@router.get("/{no}", response={200: OrderOut, **ERRORS})
+def get_order(request, no: str):
+    return Status(200, _fresh(request.user, no))
+
+
+@router.post("/{no}/cancel", response={200: OrderOut, **ERRORS})
+def cancel(request, no: str, data: ReasonIn):
+    order = selectors.order_for(request.user, no)
+    services.cancel(order, actor=request.user, reason=data.reason)
+    return Status(200, _fresh(request.user, no))
+
+
+@router.post("/{no}/received", response={200: OrderOut, **ERRORS})
+def received(request, no: str):
+    order = selectors.order_for(request.user, no)
+    services.confirm_received(order, actor=request.user)
+    return Status(200, _fresh(request.user, no))
+
+
+@router.post("/{no}/pass-up", response={200: OrderOut, **ERRORS}, summary="Decline a 补货 request: pass it up now")
+def pass_up(request, no: str):
+    order = selectors.order_for(request.user, no)
+    services.pass_up_now(order, actor=request.user)
+    return Status(200, _fresh(request.user, no))
+
+
+@router.post("/{no}/ship", response={200: OrderOut, **ERRORS}, summary="Record a shipment (warehouse or supplier)")
+def ship(request, no: str, data: ShipIn):
+    order = selectors.order_for(request.user, no)
+    services.ship(order, actor=request.user, carrier=data.carrier, tracking_no=data.tracking_no,
+                  quantities=data.quantities)
+    return Status(200, _fresh(request.user, no))
+

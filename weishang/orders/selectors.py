@@ -1,0 +1,78 @@
+"""Order reads. An agent sees orders it bought or sold; a consumer its own; a supplier
+only orders with its drop-ship lines (and only those lines); HQ staff everything."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+
+from weishang.core.errors import NotFound
+
+from .models import Order, OrderLine, OrderShare, OrderStatus
+
+
+def _agent_id(user) -> int | None:
+    agent = getattr(user, "agent", None) if user.is_authenticated else None
+    return agent.pk if agent is not None else None
+
+
+def visible_orders(user) -> QuerySet[Order]:
+    if not user.is_authenticated:
+        return Order.objects.none()
+    if user.is_staff:
+        return Order.objects.all()
+    cond = Q(buyer=user)
+    agent_id = _agent_id(user)
+    if agent_id:
+        cond |= Q(seller_agent_id=agent_id)
+    if user.supplier_id:
+        cond |= Q(pk__in=OrderLine.objects.filter(supplier_id=user.supplier_id).values("order_id"))
+    return Order.objects.filter(cond)
+
+
+def with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
+    return qs.select_related("seller_agent", "buyer_agent", "buyer").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("sku__product", "supplier")),
+        "shipments__lines", "events", "payments")
+
+
+def order_for(user, no: str) -> Order:
+    order = with_details(visible_orders(user)).filter(no=no).first()
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def bought(user) -> QuerySet[Order]:
+    return Order.objects.filter(buyer=user).select_related("seller_agent").order_by("-id")
+
+
+def sold(agent_id: int) -> QuerySet[Order]:
+    return Order.objects.filter(seller_agent_id=agent_id).select_related("buyer_agent", "buyer").order_by("-id")
+
+
+def restock_requests(agent_id: int) -> QuerySet[Order]:
+    """补货 requests: restocks waiting for this agent to get stock."""
+    return sold(agent_id).filter(status=OrderStatus.AWAITING_STOCK)
+
+
+def supplier_lines(supplier_id: int) -> QuerySet[OrderLine]:
+    return (OrderLine.objects.filter(supplier_id=supplier_id)
+            .exclude(order__status__in=[OrderStatus.PENDING, OrderStatus.CANCELLED])
+            .select_related("order", "sku__product").order_by("-order_id", "id"))
+
+
+def pick_list() -> QuerySet[Order]:
+    """Paid orders with units the HQ warehouse must ship (stock lines not fully shipped)."""
+    return (Order.objects.filter(status__in=[OrderStatus.PAID, OrderStatus.SHIPPED],
+                                 lines__source__in=["seller_stock", "hq_stock"])
+            .exclude(kind="restock").distinct()
+            .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("sku__product")))
+            .order_by("paid_at", "id"))
+
+
+def share_check(order: Order) -> bool:
+    """The per-beneficiary shares add up to what the buyer pays."""
+    total = OrderShare.objects.filter(order=order).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    return total == order.total
