@@ -164,3 +164,7 @@ def test_bad_keys_refused():
         Codec({1: b"k" * 32}, 2)
     with pytest.raises(ValueError):
         CODEC.encode(MAX_SERIAL + 1)
+
+
+def test_bulk_lower_case():
+    assert CODEC.bulk(10, 50, lower=True) == [c.lower() for c in CODEC.bulk(10, 50)]

@@ -196,6 +196,7 @@ class _VersionKeys:
 
 # Per 10-bit chunk: its two symbols, and per chunk position its contribution to the check.
 _PAIRS = [ALPHABET[i >> 5] + ALPHABET[i & 31] for i in range(1024)]
+_PAIRS_LOWER = [p.lower() for p in _PAIRS]
 
 
 def _chunk_check_table(pos: int) -> list[int]:
@@ -258,19 +259,20 @@ class Codec:
         typed = "".join(ch for ch in (pin or "") if ch.isdigit())[:PIN_DIGITS * 2]
         return hmac.compare_digest(self.pin(serial, version).encode(), typed.encode())
 
-    def bulk(self, start: int, count: int, version: int | None = None) -> list[str]:
-        """Codes for serials [start, start + count): the same strings as encode(), fast."""
+    def bulk(self, start: int, count: int, version: int | None = None, *, lower: bool = False) -> list[str]:
+        """Codes for serials [start, start + count): the same strings as encode() (lower-cased
+        with lower=True, as printed in URLs), fast."""
         if count < 0 or start < 0 or start + count - 1 > MAX_SERIAL:
             raise ValueError("serial range out of range")
         k = self._k(version)
         t0, t1, t2, t3 = k.tables
         m = HALF_MASK
         inner_copy, outer_copy, prefix = k.tag_inner.copy, k.tag_outer.copy, k.tag_prefix
-        pairs = _PAIRS
+        pairs = _PAIRS_LOWER if lower else _PAIRS
         c0, c1, c2, c3, c4, c5, c6, c7 = _CHUNK_CHECK
-        vchar = k.vchar
+        vchar = k.vchar.lower() if lower else k.vchar
         cv = _MUL[_W[0]][k.version]
-        alphabet = ALPHABET
+        alphabet = ALPHABET.lower() if lower else ALPHABET
         from_bytes = int.from_bytes
         out = []
         append = out.append

@@ -1,0 +1,206 @@
+"""Consumer verification over HTTP: answers, enumeration, floods, durability."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from weishang.codes import services
+from weishang.codes.codec import check_symbol
+from weishang.codes.models import CodeState, DiversionAlert, ScanEvent
+
+from .conftest import code_of
+
+pytestmark = pytest.mark.django_db
+
+
+def url(code):
+    return reverse("codes:verify", args=[code.lower()])
+
+
+def released(batch, hq, agent):
+    shipment = services.open_shipment(user=hq, to_agent=agent)
+    services.scan_out(user=hq, shipment=shipment, code=code_of(batch, batch.case_start))
+
+
+def forged_of(code):
+    body = code[:10] + ("0" if code[10] != "0" else "1") + code[11:17]
+    return body + check_symbol(body)
+
+
+def _clean(html: str, code: str) -> str:
+    """The page minus what differs by design: CSRF tokens and the requested path itself."""
+    return re.sub(r'(csrfmiddlewaretoken" value=|X-CSRFToken": )"[^"]+"', "", html).replace(code.lower(), "CODE")
+
+
+def test_genuine_first_then_nth_query(client, batch, hq, net):
+    top, _, _ = net
+    released(batch, hq, top)
+    code = code_of(batch, batch.serial_start)
+    r = client.get(url(code))
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "first query" in html.lower() or "首次查询" in html
+    assert batch.lot in html and top.name in html and "2026-01-01" in html and "2028-01-01" in html
+    assert r.cookies["wsv"].value
+    r2 = client.get(url(code))
+    assert r2.status_code == 200
+    state = CodeState.objects.get(serial=batch.serial_start)
+    assert state.count == 2 and state.people_count == 1  # same visitor cookie
+
+
+def test_not_yet_released_is_flagged(client, batch, settings):
+    settings.LANGUAGE_CODE = "en"
+    r = client.get(url(code_of(batch, batch.serial_start)), HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 200 and "Not yet released" in r.content.decode()
+    assert ScanEvent.objects.get().verdict == "unreleased"
+
+
+def test_copied_code_warning_by_many_people(client, batch, hq, net, settings, django_user_model):
+    settings.CODES_WARN_PEOPLE = 2
+    top, _, _ = net
+    released(batch, hq, top)
+    code = code_of(batch, batch.serial_start)
+    for _ in range(3):
+        client.cookies.clear()
+        r = client.get(url(code), HTTP_ACCEPT_LANGUAGE="en")
+    assert "queried too widely" in r.content.decode()
+
+
+def test_forged_code_touches_no_database(client, batch, django_assert_num_queries):
+    forged = forged_of(code_of(batch, batch.serial_start))
+    with django_assert_num_queries(0):
+        r = client.get(url(forged))
+    assert r.status_code == 404
+    assert not ScanEvent.objects.exists()
+
+
+def test_unknown_and_forged_look_alike(client, batch, codec):
+    unknown = codec.encode(batch.serial_end + 100)  # a valid tag for a serial no batch holds
+    forged = forged_of(code_of(batch, batch.serial_start))
+    wrong_version = codec.encode(batch.serial_start, 1)  # genuine key, but this batch used v2
+    other_key = "9" + code_of(batch, batch.serial_start)[1:17]
+    other_key += check_symbol(other_key)
+    codes = (unknown, forged, wrong_version, other_key)
+    pages = [client.get(url(c)) for c in codes]
+    assert {p.status_code for p in pages} == {404}
+    bodies = {_clean(p.content.decode(), c) for p, c in zip(pages, codes, strict=True)}
+    assert len(bodies) == 1
+    api = [client.get(f"/api/v1/codes/verify/{c.lower()}") for c in (unknown, forged, other_key)]
+    assert {a.status_code for a in api} == {404}
+    assert len({a.content for a in api}) == 1 and api[0].json()["code"] == "code_not_genuine"
+    assert not ScanEvent.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["abc", "zzzzzzzzzzzzzzzzzz", "2qc9f5zkakfayhdpd5u", "%00" * 18])
+def test_malformed_codes_400(client, text, batch):
+    r = client.get(f"/v/{text}")
+    assert r.status_code == 400
+    assert client.get(f"/api/v1/codes/verify/{text}").status_code == 400
+
+
+def test_wrong_check_character_400_before_lookup(client, batch, django_assert_num_queries):
+    code = code_of(batch, batch.serial_start)
+    typo = code[:17] + ("0" if code[17] != "0" else "1")
+    with django_assert_num_queries(0):
+        r = client.get(url(typo))
+    assert r.status_code == 400
+
+
+def test_flood_from_one_client_gets_429(client, batch, settings):
+    settings.CODES_RATE_CLIENT = 3
+    code = code_of(batch, batch.serial_start)
+    statuses = [client.get(url(code)).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+    r = client.get(f"/api/v1/codes/verify/{code.lower()}")
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited" and r.json()["message"]
+    assert ScanEvent.objects.count() == 3  # refused queries are not counted as scans
+
+
+def test_flood_on_one_code_gets_429(client, batch, settings):
+    settings.CODES_RATE_CODE = 2
+    code = code_of(batch, batch.serial_start)
+    statuses = [client.get(url(code), REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(4)]
+    assert statuses == [200, 200, 429, 429]
+    assert client.get(url(code_of(batch, batch.serial_start + 1))).status_code == 200
+
+
+def test_scan_is_written_before_the_answer(client, batch, monkeypatch):
+    code = code_of(batch, batch.serial_start)
+    r = client.get(url(code))
+    assert r.status_code == 200 and ScanEvent.objects.filter(serial=batch.serial_start).count() == 1
+
+    def broken(*a, **kw):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ScanEvent.objects, "create", broken)
+    client.raise_request_exception = True
+    with pytest.raises(RuntimeError):
+        client.get(url(code))
+    # the failed scan left nothing half-written and produced no answer
+    assert CodeState.objects.get(serial=batch.serial_start).count == 1
+
+
+def test_genuine_query_count_is_pinned(client, batch, hq, net, django_assert_max_num_queries):
+    released(batch, hq, net[0])
+    code = code_of(batch, batch.serial_start)
+    client.get(url(code))
+    with django_assert_max_num_queries(9):
+        assert client.get(url(code)).status_code == 200
+
+
+def test_api_verify_and_place(client, batch, hq, net):
+    top, _, _ = net
+    released(batch, hq, top)
+    code = code_of(batch, batch.serial_start).lower()
+    r = client.get(f"/api/v1/codes/verify/{code}")
+    body = r.json()
+    assert r.status_code == 200 and body["verdict"] == "genuine" and body["first_query"] and body["nth"] == 1
+    assert body["seller"] == top.name and body["production_date"] == "2026-01-01"
+    r = client.post(f"/api/v1/codes/verify/{code}/place", {"token": body["token"], "division": "110101"},
+                    content_type="application/json")
+    assert r.status_code == 200
+    alert = DiversionAlert.objects.get()
+    assert alert.scan_division == "110101" and alert.source == "choice" and not alert.weak
+    r = client.post(f"/api/v1/codes/verify/{code}/place", {"token": "nope", "division": "110101"},
+                    content_type="application/json")
+    assert r.status_code in (404, 409)
+
+
+def test_place_form_and_pin(client, sku, hq):
+    import datetime as d
+
+    b = services.create_batch(sku=sku, lot="PIN", production_date=d.date(2026, 1, 1),
+                              expiry_date=d.date(2027, 1, 1), quantity=5, items_per_box=5, boxes_per_case=1,
+                              with_pin=True, user=hq)
+    code = code_of(b, b.serial_start)
+    r = client.get(url(code))
+    assert 'name="pin"' in r.content.decode() and 'name="division"' in r.content.decode()
+    from weishang.codes import conf
+
+    pin = conf.get_codec().pin(b.serial_start, b.key_version)
+    assert client.post(reverse("codes:verify_pin", args=[code.lower()]), {"pin": pin}).status_code == 200
+    assert client.post(reverse("codes:verify_pin", args=[code.lower()]), {"pin": "00000000"}).status_code == 400
+    token = ScanEvent.objects.get().token
+    r = client.post(reverse("codes:verify_place", args=[code.lower()]), {"token": token, "division": "310100"})
+    assert r.status_code == 200 and ScanEvent.objects.get().division == "310100"
+
+
+def test_ip_location_is_used_when_known(client, batch, hq, net, monkeypatch):
+    from weishang.codes import location
+
+    monkeypatch.setattr(location, "from_ip", lambda ip: location.Place("110100", "ip"))
+    released(batch, hq, net[0])
+    client.get(url(code_of(batch, batch.serial_start)))
+    alert = DiversionAlert.objects.get()
+    assert alert.weak and alert.source == "ip"
+
+
+def test_manual_entry(client, batch):
+    code = code_of(batch, batch.serial_start)
+    r = client.get(reverse("codes:verify_home"), {"code": code[:6] + "-" + code[6:]})
+    assert r.status_code == 302 and r["Location"].endswith(code.lower())
+    r = client.get(reverse("codes:verify_home"), {"code": "nonsense"})
+    assert r.status_code == 200 and "error" in r.content.decode()

@@ -1,0 +1,155 @@
+"""Codes API: public verification, and scan-out for warehouse staff and agents."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from weishang.accounts.auth import session_or_token
+from weishang.agents.models import Agent
+from weishang.core.api import SAFE_TEXT, BodyId, ErrorOut, PathId
+from weishang.core.errors import DomainError, NotFound
+
+from . import location, services
+from . import verify as verification
+from .models import Shipment, ShipmentLine
+
+router = Router(tags=["codes"])
+API_PREFIX = "codes"
+
+
+class VerifyOut(Schema):
+    code: str
+    genuine: bool
+    verdict: str = Field(description="genuine | warning (queried too widely: probably copied) | unreleased")
+    released: bool
+    nth: int
+    first_query: bool
+    first_at: dt.datetime
+    first_place: str
+    distinct_people: int
+    distinct_cities: int
+    copied_warning: bool
+    product: str
+    sku: str
+    lot: str
+    production_date: dt.date
+    expiry_date: dt.date
+    seller: str | None
+    seller_certificate_url: str | None
+    place: str
+    place_source: str
+    with_pin: bool
+    token: str = Field(description="Proves this scan is yours, to set its city within the window.")
+
+
+@router.get("/verify/{code}", response={200: VerifyOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
+            auth=None, summary="Verify a code (records the query)")
+def verify(request: HttpRequest, code: str):
+    """Genuine or not, the Nth query, product and batch, the seller. Every call is recorded
+    before the answer. Unknown and forged codes both answer 404 `code_not_genuine`."""
+    outcome = verification.verify(request, code)
+    return Status(200, verification.describe(outcome.result))
+
+
+class PlaceIn(Schema):
+    token: str = Field(max_length=24, pattern=SAFE_TEXT)
+    division: str = Field(max_length=12, pattern=r"^\d{2,6}$")
+
+
+class OkOut(Schema):
+    ok: bool
+
+
+@router.post("/verify/{code}/place", response={200: OkOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             auth=None, summary="Set the city of your own recent scan")
+def verify_place(request: HttpRequest, code: str, payload: PlaceIn):
+    decoded, _batch = services.decode_in_batch(code)
+    place = location.chosen(payload.division)
+    if place is None:
+        raise DomainError(fields={"division": ["Unknown division code."]}, code="invalid_place")
+    services.relocate_scan(serial=decoded.serial, token=payload.token, place=place)
+    return Status(200, {"ok": True})
+
+
+class ShipmentIn(Schema):
+    to_agent_id: BodyId
+    reference: str = Field("", max_length=40, pattern=SAFE_TEXT)
+
+
+class LineOut(Schema):
+    id: int
+    kind: str
+    items: int
+    ranges: str
+    created_at: dt.datetime
+    undone_at: dt.datetime | None
+    undo_reason: str
+
+
+class ShipmentOut(Schema):
+    id: int
+    from_agent_id: int | None
+    to_agent_id: int
+    reference: str
+    status: str
+    created_at: dt.datetime
+
+
+def _shipments(request):
+    user = request.auth if hasattr(request.auth, "pk") else request.user
+    qs = Shipment.objects.all()
+    if user.is_staff and user.has_perm("codes.add_shipment"):
+        return user, qs.filter(from_agent__isnull=True)
+    agent = getattr(user, "agent", None)
+    if agent is None:
+        return user, qs.none()
+    return user, qs.filter(from_agent=agent)
+
+
+@router.get("/shipments", response=list[ShipmentOut], auth=session_or_token, summary="My scan-out shipments")
+def list_shipments(request):
+    _user, qs = _shipments(request)
+    return list(qs[:100])
+
+
+@router.post("/shipments", response={201: ShipmentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+             auth=session_or_token, summary="Start a scan-out to an agent")
+def create_shipment(request, payload: ShipmentIn):
+    user = request.auth if hasattr(request.auth, "pk") else request.user
+    to_agent = Agent.objects.filter(pk=payload.to_agent_id).first()
+    if to_agent is None:
+        raise NotFound()
+    return Status(201, services.open_shipment(user=user, to_agent=to_agent, reference=payload.reference))
+
+
+class ScanIn(Schema):
+    code: str = Field(max_length=200, pattern=SAFE_TEXT)
+
+
+@router.post("/shipments/{shipment_id}/scan", response={201: LineOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                                                         409: ErrorOut},
+             auth=session_or_token, summary="Bind a scanned case, box or item to the shipment")
+def scan(request, shipment_id: PathId, payload: ScanIn):
+    user, qs = _shipments(request)
+    shipment = qs.filter(pk=shipment_id).first()
+    if shipment is None:
+        raise NotFound()
+    return Status(201, services.scan_out(user=user, shipment=shipment, code=payload.code))
+
+
+class UndoIn(Schema):
+    reason: str = Field(max_length=200, pattern=SAFE_TEXT)
+
+
+@router.post("/lines/{line_id}/undo", response={200: LineOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             auth=session_or_token, summary="Undo a scan with a reason")
+def undo(request, line_id: PathId, payload: UndoIn):
+    user, qs = _shipments(request)
+    line = ShipmentLine.objects.select_related("shipment").filter(pk=line_id, shipment__in=qs).first()
+    if line is None:
+        raise NotFound()
+    return Status(200, services.undo_line(user=user, line=line, reason=payload.reason))

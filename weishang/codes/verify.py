@@ -1,0 +1,130 @@
+"""Consumer verification shared by the page (/v/<code>) and the API.
+
+Order of work: client rate limit (cache only) → decode (no I/O: forged, malformed and
+unknown-version codes never reach the database) → batch lookup → per-code rate limit →
+the scan is written (state, event, alert) → only then an answer. "Not genuine" answers
+for forged and for unknown codes are the same object and are padded to the same minimum
+time.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from weishang.core import ratelimit
+from weishang.core.errors import DomainError, RateLimited
+
+from . import conf, location, services
+from .codec import CodeError, normalize
+from .models import Verdict
+
+VISITOR_COOKIE = "wsv"
+
+
+class BadFormat(DomainError):
+    status = 400
+    code = "code_malformed"
+
+    def __init__(self) -> None:
+        super().__init__(_("This does not look like one of our codes. Check it for typing errors and try again."))
+
+
+def visitor_id(request: HttpRequest) -> tuple[str, bool]:
+    """The anonymous visitor id from the cookie, or a new one (True: set the cookie)."""
+    value = request.COOKIES.get(VISITOR_COOKIE, "")
+    if 8 <= len(value) <= 32 and value.replace("-", "").replace("_", "").isalnum():
+        return value, False
+    return secrets.token_urlsafe(12), True
+
+
+@dataclass
+class Outcome:
+    result: services.ScanResult | None
+    visitor: str
+    new_visitor: bool
+
+
+def _pad(t0: float) -> None:
+    remaining = conf.negative_min_seconds() - (time.monotonic() - t0)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def verify(request: HttpRequest, code: str) -> Outcome:
+    """Record and judge one consumer query. Raises RateLimited, BadFormat or CodeInvalid."""
+    t0 = time.monotonic()
+    ip = ratelimit.client_ip(request)
+    limit, window = conf.rate_client()
+    if not ratelimit.hit("codes-verify-client", ip, limit=limit, window=window):
+        raise RateLimited(_("Too many queries from your network. Please wait a minute and try again."))
+    try:
+        normalize(code)
+    except CodeError:
+        raise BadFormat() from None
+    try:
+        decoded, batch = services.decode_in_batch(code)
+    except services.CodeInvalid:
+        _pad(t0)
+        raise services.CodeInvalid() from None
+    limit, window = conf.rate_code()
+    if not ratelimit.hit("codes-verify-code", decoded.code, limit=limit, window=window):
+        raise RateLimited(_("This code is being queried too often. Please try again later."))
+    visitor, new = visitor_id(request)
+    user = request.user if request.user.is_authenticated else None
+    place = location.from_ip(ip)
+    person = services.person_key(user=user, visitor=visitor, ip=ip)
+    result = services.record_scan(code=decoded.code, batch=batch, serial=decoded.serial, place=place,
+                                  person=person, consumer=user)
+    return Outcome(result=result, visitor=visitor, new_visitor=new)
+
+
+def certificate_url(agent) -> str | None:
+    """The agent's public certificate / authorisation lookup, if that page exists."""
+    for name, args in (("agents:certificate", [agent.pk]), ("agents:public_certificate", [agent.pk])):
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            continue
+    for name in ("agents:lookup", "agents:authorization_lookup"):
+        try:
+            query = agent.wechat_id or agent.user.phone
+            return f"{reverse(name)}?q={query}"
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def describe(result: services.ScanResult) -> dict:
+    """Everything the page and the API show, as plain data."""
+    state, batch, holder = result.state, result.batch, result.holder
+    warn = result.event.verdict == Verdict.WARNING
+    return {
+        "code": result.code,
+        "genuine": True,
+        "verdict": result.event.verdict,
+        "released": result.event.verdict != Verdict.UNRELEASED,
+        "nth": state.count,
+        "first_query": state.count == 1,
+        "first_at": state.first_at,
+        "first_place": location.name(state.first_division),
+        "distinct_people": state.people_count,
+        "distinct_cities": state.city_count,
+        "copied_warning": warn,
+        "product": str(batch.sku.product.name),
+        "sku": batch.sku.name,
+        "lot": batch.lot,
+        "production_date": batch.production_date,
+        "expiry_date": batch.expiry_date,
+        "seller": holder.name if holder is not None else None,
+        "seller_certificate_url": certificate_url(holder) if holder is not None else None,
+        "place": location.name(result.event.division),
+        "place_source": result.event.source,
+        "with_pin": batch.with_pin,
+        "token": result.event.token,
+    }
