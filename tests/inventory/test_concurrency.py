@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections
 
+from tests.orders.helpers import build_tree, give
 from weishang.core.errors import DomainError
 from weishang.inventory import selectors as stock_selectors
 from weishang.inventory.models import Stock
 from weishang.orders import services
 from weishang.orders.models import Order
-from tests.orders.helpers import build_tree, give
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

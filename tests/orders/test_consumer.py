@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tests.orders.helpers import give, qty
 from weishang.core.errors import DomainError
 from weishang.inventory.services import OutOfStock
 from weishang.orders import selectors, services
 from weishang.orders.models import DropShipCost, FeeRule, FeeTemplate, Order, OrderStatus, ShareRole
 from weishang.payments import services as pay
-from tests.orders.helpers import give, qty
 
 pytestmark = pytest.mark.django_db
 
