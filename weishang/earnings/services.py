@@ -191,13 +191,15 @@ def settle_lines(lines: Sequence[R.PaidLine], *, paid_at: datetime | None = None
         for i in range(0, len(refs), 5000):
             known.update(EarningLine.objects.filter(ref__in=refs[i:i + 5000]).values_list("ref", flat=True))
         fresh = [(ln, allocs) for ln, allocs in plans if ln.ref not in known]
-        line_objs = EarningLine.objects.bulk_create(
-            [EarningLine(ref=ln.ref, order_ref=ln.order_ref, kind=ln.kind, currency=ln.currency, paid=ln.paid,
-                         origin_id=ln.origin_id, profile=prof.code, cap_percent=cap, paid_at=paid_at)
-             for ln, _a in fresh], batch_size=batch_size)
+        at = ledger.db_datetime(paid_at)
+        ledger.insert_rows(EarningLine, ["ref", "order_ref", "kind", "currency", "paid", "refunded", "origin",
+                                         "profile", "cap_percent", "paid_at"],
+                           [(ln.ref, ln.order_ref, ln.kind, ln.currency, ln.paid, Decimal(0), ln.origin_id, prof.code,
+                             cap, at) for ln, _a in fresh], batch_size=batch_size)
+        line_ids = ledger.ids_by(EarningLine, "ref", [ln.ref for ln, _a in fresh])
         postings: list[ledger.Posting] = []
-        rows: list[Earning] = []
-        for line_obj, (ln, allocs) in zip(line_objs, fresh, strict=True):
+        rows: list[list] = []
+        for ln, allocs in fresh:
             for a in allocs:
                 rv = rules.get(a.kind)
                 version = rv.version if rv is not None and a.kind not in (R.RuleKind.HQ_REVENUE,
@@ -209,17 +211,17 @@ def settle_lines(lines: Sequence[R.PaidLine], *, paid_at: datetime | None = None
                 postings.append(ledger.Posting(key=key, kind=f"earning:{a.kind}", currency=ln.currency,
                                                lines=((debit.pk, -a.amount), (credit.pk, a.amount)),
                                                memo=ln.ref, ref_type="order", ref_id=ln.order_ref))
-                rows.append(Earning(key=key, line=line_obj, order_ref=ln.order_ref, kind=a.kind,
-                                    agent_id=a.agent_id, supplier_id=a.supplier_id,
-                                    rule_version=rv if version else None, distance=a.distance,
-                                    funding=a.funding, currency=ln.currency, amount=a.amount,
-                                    state=EarningState.PENDING if a.agent_id else EarningState.AVAILABLE,
-                                    credit_account=credit, debit_account=debit, created_at=paid_at,
-                                    released_at=None if a.agent_id else paid_at))
+                rows.append([key, line_ids[ln.ref], ln.order_ref, a.kind, a.agent_id, a.supplier_id,
+                             rv.pk if version else None, a.distance, a.funding, ln.currency, a.amount, Decimal(0),
+                             EarningState.PENDING if a.agent_id else EarningState.AVAILABLE, credit.pk, debit.pk,
+                             None, False, None if a.agent_id else at, at])
         journals = ledger.post_many(postings, batch_size=batch_size)
         for row in rows:
-            row.journal = journals[row.key]
-        Earning.objects.bulk_create(rows, batch_size=batch_size)
+            row.append(journals[row[0]])
+        ledger.insert_rows(Earning, ["key", "line", "order_ref", "kind", "agent", "supplier", "rule_version",
+                                     "distance", "funding", "currency", "amount", "reversed", "state",
+                                     "credit_account", "debit_account", "available_at", "hold", "released_at",
+                                     "created_at", "journal"], [tuple(r) for r in rows], batch_size=batch_size)
         created = len(rows)
     return created
 

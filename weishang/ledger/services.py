@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import DomainError
@@ -117,12 +118,39 @@ def _check_posting(p: Posting) -> dict[int, Decimal]:
     return merged
 
 
-def post_many(postings: Iterable[Posting], *, created_by=None, batch_size: int = 2000) -> dict[str, Journal]:
-    """Post many balanced journals in one transaction with set-based writes (bulk INSERTs
-    and one UPDATE per touched account, in account-id order). Idempotent per key like
-    `post`: keys that already exist (or repeat within the batch) are skipped. Returns the
-    journals created, by key. No `no_negative` guard here: use `post` for guarded debits.
-    The caller must have checked currencies (accounts are passed by id)."""
+def insert_rows(model, fields: list[str], rows: list[tuple], *, batch_size: int = 5000) -> None:
+    """A bare multi-row INSERT (cursor.executemany) of plain values: no model instances,
+    no per-value ORM compilation. Values must already be in database form (Decimal,
+    aware datetimes adapted with `db_datetime`, ids)."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({cols}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), batch_size):
+            cur.executemany(sql, rows[i:i + batch_size])
+
+
+def db_datetime(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def ids_by(model, field: str, values: list, chunk: int = 900) -> dict:
+    """{value: pk} for rows whose unique `field` is in `values` (chunked IN queries)."""
+    out: dict = {}
+    for i in range(0, len(values), chunk):
+        out.update(model.objects.filter(**{f"{field}__in": values[i:i + chunk]}).values_list(field, "pk"))
+    return out
+
+
+def post_many(postings: Iterable[Posting], *, created_by=None, batch_size: int = 5000) -> dict[str, int]:
+    """Post many balanced journals in one transaction with set-based writes (multi-row
+    INSERTs and one UPDATE per touched account, in account-id order). Idempotent per key
+    like `post`: keys that already exist (or repeat within the batch) are skipped.
+    Returns the ids of the journals created, by key. No `no_negative` guard here: use
+    `post` for guarded debits. The caller has checked currencies (accounts go by id)."""
     todo: dict[str, tuple[Posting, dict[int, Decimal]]] = {}
     for p in postings:
         if p.key not in todo:
@@ -131,25 +159,27 @@ def post_many(postings: Iterable[Posting], *, created_by=None, batch_size: int =
         return {}
     with transaction.atomic():
         keys = list(todo)
-        existing: set[str] = set()
-        for i in range(0, len(keys), 5000):
-            existing.update(Journal.objects.filter(key__in=keys[i:i + 5000]).values_list("key", flat=True))
+        existing = ids_by(Journal, "key", keys)
         fresh = [todo[k] for k in keys if k not in existing]
-        journals = Journal.objects.bulk_create(
-            [Journal(key=p.key, kind=p.kind, currency=p.currency, memo=p.memo[:255], ref_type=p.ref_type,
-                     ref_id=str(p.ref_id), created_by=created_by) for p, _m in fresh], batch_size=batch_size)
+        now = db_datetime(timezone.now())
+        by = created_by.pk if created_by is not None else None
+        insert_rows(Journal, ["key", "kind", "currency", "memo", "ref_type", "ref_id", "created_by", "created_at"],
+                    [(p.key, p.kind, p.currency, p.memo[:255], p.ref_type, str(p.ref_id), by, now)
+                     for p, _m in fresh], batch_size=batch_size)
+        ids = ids_by(Journal, "key", [p.key for p, _m in fresh])
         deltas: dict[int, Decimal] = defaultdict(Decimal)
         entries = []
-        for journal, (_p, merged) in zip(journals, fresh, strict=True):
+        for p, merged in fresh:
+            jid = ids[p.key]
             for acc_id, amount in sorted(merged.items()):
                 if amount:
-                    entries.append(Entry(journal_id=journal.pk, account_id=acc_id, amount=amount))
+                    entries.append((jid, acc_id, amount, now))
                     deltas[acc_id] += amount
-        Entry.objects.bulk_create(entries, batch_size=batch_size)
+        insert_rows(Entry, ["journal", "account", "amount", "created_at"], entries, batch_size=batch_size)
         for acc_id in sorted(deltas):
             if deltas[acc_id]:
                 Account.objects.filter(pk=acc_id).update(balance=F("balance") + deltas[acc_id])
-    return {j.key: j for j in journals}
+    return ids
 
 
 def apply_journal_to_balances(journal_id: int) -> None:
