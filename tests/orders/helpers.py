@@ -45,3 +45,14 @@ def give(agent, sku, qty: int, user=None) -> None:
 def qty(agent, sku) -> tuple[int, int]:
     row = Stock.objects.filter(owner=owner_key(agent.pk if agent else None), sku=sku).first()
     return (row.quantity, row.reserved) if row else (0, 0)
+
+
+def png(name: str = "proof.png"):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buf, "PNG")
+    return SimpleUploadedFile(name, buf.getvalue(), content_type="image/png")

@@ -740,3 +740,23 @@ def complete_due(now: datetime | None = None) -> int:
 __all__ = ["IllegalTransition", "cancel", "complete_due", "confirm_received", "create_consumer_order",
            "create_pickup", "create_restock", "expire_unpaid", "mark_paid", "pack", "route_waiting", "ship",
            "transition"]
+
+
+def import_tracking(*, user, rows: list[tuple[int, str, str, str]]) -> tuple[int, list[str]]:
+    """Supplier Excel import: ship each listed order's remaining lines of this supplier.
+    Each row is its own transaction; returns (shipped count, per-row error messages)."""
+    done, errors = 0, []
+    for row_no, order_no, carrier, tracking in rows:
+        order = Order.objects.filter(no=order_no, lines__supplier_id=user.supplier_id).distinct().first() \
+            if user.supplier_id else None
+        if order is None:
+            errors.append(_("Row %(r)d: order %(no)s not found.") % {"r": row_no, "no": order_no})
+            continue
+        if order.shipments.filter(tracking_no=tracking).exists():
+            continue  # the same file imported twice: already recorded
+        try:
+            ship(order, actor=user, carrier=carrier or "-", tracking_no=tracking)
+            done += 1
+        except DomainError as exc:
+            errors.append(_("Row %(r)d: %(msg)s") % {"r": row_no, "msg": exc.message})
+    return done, errors

@@ -1,0 +1,121 @@
+"""Cloud stock pages: an agent's stock, history and pick-up; HQ's view of all stock."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from weishang.agents.models import Agent
+from weishang.catalog.models import SKU
+from weishang.core import idempotency
+from weishang.core.errors import DomainError
+from weishang.core.forms import add_domain_error
+from weishang.orders import services as order_services
+from weishang.orders.forms import AddressForm, new_key
+from weishang.orders.models import Address
+
+from . import selectors, services
+from .forms import AdjustForm
+
+
+def _agent_or_403(request) -> Agent:
+    agent = Agent.objects.filter(user=request.user).first()
+    if agent is None:
+        raise PermissionDenied
+    return agent
+
+
+@login_required
+@require_GET
+def mine(request):
+    agent = _agent_or_403(request)
+    return render(request, "inventory/mine.html", {"agent": agent, "rows": selectors.stock_of(agent.pk)})
+
+
+@login_required
+@require_GET
+def history(request):
+    agent = _agent_or_403(request)
+    sku_id = request.GET.get("sku")
+    qs = selectors.movements_of(agent.pk, int(sku_id) if sku_id and sku_id.isdigit() else None)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "inventory/history.html", {"page": page})
+
+
+@login_required
+def pickup(request):
+    agent = _agent_or_403(request)
+    rows = [r for r in selectors.stock_of(agent.pk) if r.available > 0]
+    if request.method == "POST":
+        form = AddressForm(request.POST)
+        lines = [(k[4:], v.strip()) for k, v in request.POST.items() if k.startswith("qty_") and v.strip() not in
+                 ("", "0")]
+        if form.is_valid():
+            address = form.address()
+            try:
+                key = idempotency.key_from(request)
+                _s, body = idempotency.run(
+                    key=key, user=request.user, endpoint="orders.pickup",
+                    payload={"lines": sorted(lines), "address": address},
+                    fn=lambda: (201, {"no": order_services.create_pickup(user=request.user, lines=lines,
+                                                                         address=address).no}))
+                return redirect("orders:detail", no=body["no"])
+            except DomainError as exc:
+                add_domain_error(form, exc)
+    else:
+        initial = {"idempotency_key": new_key()}
+        saved = Address.objects.filter(user=request.user).first()
+        if saved:
+            initial.update(name=saved.name, phone=saved.phone, detail=saved.detail, region=saved.district_code)
+        form = AddressForm(initial=initial)
+    return render(request, "inventory/pickup.html", {"rows": rows, "form": form})
+
+
+def _staff_or_403(request) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def hq_stock(request):
+    _staff_or_403(request)
+    totals = selectors.totals_by_sku()
+    skus = SKU.objects.select_related("product").in_bulk([t["sku_id"] for t in totals])
+    for t in totals:
+        t["sku"] = skus.get(t["sku_id"])
+    qs = selectors.all_stock()
+    if request.GET.get("sku", "").isdigit():
+        qs = qs.filter(sku_id=int(request.GET["sku"]))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "inventory/hq_stock.html", {"totals": totals, "page": page,
+                                                       "drift": selectors.drift()[:20]})
+
+
+@login_required
+def hq_adjust(request):
+    _staff_or_403(request)
+    if not request.user.has_perm("inventory.add_stockmovement"):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = AdjustForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                idempotency.run(key=d["idempotency_key"], user=request.user, endpoint="inventory.adjust_page",
+                                payload={k: str(v.pk if hasattr(v, "pk") else v) for k, v in d.items()
+                                         if k != "idempotency_key"},
+                                fn=lambda: (201, {"id": services.adjust(
+                                    agent_id=d["agent"].pk if d["agent"] else None, sku_id=d["sku"].pk,
+                                    quantity=d["quantity"], reason=d["reason"], user=request.user).pk}))
+                messages.success(request, "✓")
+                return redirect("inventory:hq_stock")
+            except DomainError as exc:
+                add_domain_error(form, exc)
+    else:
+        form = AdjustForm(initial={"idempotency_key": new_key()})
+    return render(request, "inventory/hq_adjust.html", {"form": form})

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+URL_PREFIX = "orders/"
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("restock/", views.restock, name="restock"),
+    path("prices/", views.shop_prices, name="shop_prices"),
+    path("shop/<int:agent_id>/", views.shop, name="shop"),
+    path("shop/<int:agent_id>/qr.svg", views.shop_qr, name="shop_qr"),
+    path("shop/<int:agent_id>/cart/", views.cart, name="cart"),
+    path("shop/<int:agent_id>/cart/add/", views.cart_add, name="cart_add"),
+    path("shop/<int:agent_id>/checkout/", views.checkout, name="checkout"),
+    path("supplier/", views.supplier_orders, name="supplier"),
+    path("supplier/export.xlsx", views.supplier_export, name="supplier_export"),
+    path("supplier/import/", views.supplier_import, name="supplier_import"),
+    path("hq/picklist/", views.pick_list, name="pick_list"),
+    path("<str:no>/", views.order_detail, name="detail"),
+    path("<str:no>/cancel/", views.order_cancel, name="cancel"),
+    path("<str:no>/received/", views.order_received, name="received"),
+    path("<str:no>/pass-up/", views.order_pass_up, name="pass_up"),
+    path("<str:no>/ship/", views.order_ship, name="ship"),
+    path("<str:no>/pack/", views.order_pack, name="pack"),
+]

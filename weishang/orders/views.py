@@ -1,0 +1,392 @@
+"""Order pages: agents (restock, orders, shop prices), consumers (shop, cart, checkout),
+suppliers (drop-ship orders, Excel), HQ warehouse (pick list)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from weishang.agents.models import Agent, LevelPrice
+from weishang.catalog.models import SKU
+from weishang.core import idempotency
+from weishang.core.errors import DomainError
+from weishang.core.forms import add_domain_error
+from weishang.inventory.models import Stock, owner_key
+
+from . import excel, selectors, services, states
+from .forms import AddressForm, ImportForm, ReasonForm, ShipForm, new_key
+from .models import Address, LineSource, Order, OrderStatus, ShopPrice
+
+
+def _agent_or_403(request) -> Agent:
+    agent = Agent.objects.select_related("level").filter(user=request.user).first()
+    if agent is None:
+        raise PermissionDenied
+    return agent
+
+
+def _idempotent(request, endpoint: str, payload: dict, make):
+    """Run a page's creating POST once per form (hidden idempotency_key); return the body."""
+    key = idempotency.key_from(request)
+    _status, body = idempotency.run(key=key, user=request.user, endpoint=endpoint, payload=payload,
+                                    fn=lambda: (201, {"no": make().no}))
+    return body
+
+
+def _post_lines(request, prefix: str = "qty_") -> list[tuple[int, int]]:
+    out = []
+    for name, value in request.POST.items():
+        if name.startswith(prefix) and value.strip() not in ("", "0"):
+            out.append((name[len(prefix):], value.strip()))
+    return out
+
+
+# --- agent: restock -----------------------------------------------------------------------
+
+@login_required
+def restock(request):
+    agent = _agent_or_403(request)
+    prices = (LevelPrice.objects.filter(level_id=agent.level_id, sku__on_shelf=True, sku__product__on_shelf=True)
+              .select_related("sku__product").order_by("sku__product__position", "sku__position"))
+    error = None
+    if request.method == "POST":
+        lines = _post_lines(request)
+        try:
+            body = _idempotent(request, "orders.restock", {"lines": sorted(lines)},
+                               lambda: services.create_restock(user=request.user, lines=lines))
+            return redirect("orders:detail", no=body["no"])
+        except DomainError as exc:
+            error = exc
+    return render(request, "orders/restock.html", {"agent": agent, "prices": prices, "error": error,
+                                                   "key": new_key(), "posted": request.POST})
+
+
+@login_required
+@require_GET
+def order_list(request):
+    agent = Agent.objects.filter(user=request.user).first()
+    tab = request.GET.get("tab", "bought")
+    if tab == "sold" and agent:
+        qs = selectors.sold(agent.pk)
+    elif tab == "requests" and agent:
+        qs = selectors.restock_requests(agent.pk)
+    else:
+        tab, qs = "bought", selectors.bought(request.user)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "orders/order_list.html", {"page": page, "tab": tab, "agent": agent})
+
+
+@login_required
+@require_GET
+def order_detail(request, no: str):
+    try:
+        order = selectors.order_for(request.user, no)
+    except DomainError:
+        raise Http404
+    user = request.user
+    my_agent_id = getattr(getattr(user, "agent", None), "pk", None)
+    lines = list(order.lines.all())
+    if user.supplier_id and not user.is_staff and order.buyer_id != user.pk:
+        lines = [line for line in lines if line.supplier_id == user.supplier_id]
+    from weishang.payments.models import PaymentStatus
+    from weishang.payments.services import can_confirm
+
+    waiting = [p for p in order.payments.all() if p.status == PaymentStatus.SUBMITTED]
+    ctx = {
+        "order": order, "lines": lines, "is_buyer": order.buyer_id == user.pk,
+        "can_cancel": order.buyer_id == user.pk and order.status in (OrderStatus.PENDING,
+                                                                      OrderStatus.AWAITING_STOCK),
+        "can_pay": order.buyer_id == user.pk and order.status == OrderStatus.PENDING and not waiting,
+        "can_receive": order.buyer_id == user.pk and order.status == OrderStatus.SHIPPED
+        and services.fully_shipped(order),
+        "can_pass_up": order.status == OrderStatus.AWAITING_STOCK and order.wait_until is not None
+        and my_agent_id is not None and order.seller_agent_id == my_agent_id,
+        "confirmable": [p for p in waiting if can_confirm(user, p.payee_agent_id)],
+        "can_ship": order.status in (OrderStatus.PAID, OrderStatus.SHIPPED)
+        and any(services.can_ship(user, order, line) and line.shipped_quantity < line.quantity for line in lines),
+        "ship_form": ShipForm(), "allowed": states.allowed(order.kind, order.status),
+    }
+    return render(request, "orders/order_detail.html", ctx)
+
+
+def _order_action(request, no: str, action):
+    try:
+        order = selectors.order_for(request.user, no)
+    except DomainError:
+        raise Http404
+    try:
+        action(order)
+        messages.success(request, _("Done."))
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        messages.error(request, exc.message)
+    return redirect("orders:detail", no=no)
+
+
+@login_required
+@require_POST
+def order_cancel(request, no: str):
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _order_action(request, no, lambda o: services.cancel(o, actor=request.user, reason=reason))
+
+
+@login_required
+@require_POST
+def order_received(request, no: str):
+    return _order_action(request, no, lambda o: services.confirm_received(o, actor=request.user))
+
+
+@login_required
+@require_POST
+def order_pass_up(request, no: str):
+    return _order_action(request, no, lambda o: services.pass_up_now(o, actor=request.user))
+
+
+@login_required
+@require_POST
+def order_ship(request, no: str):
+    form = ShipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the carrier and the tracking number."))
+        return redirect("orders:detail", no=no)
+    quantities = None
+    picked = {k[5:]: v for k, v in request.POST.items() if k.startswith("ship_") and v.strip()}
+    if picked:
+        try:
+            quantities = {int(k): int(v) for k, v in picked.items()}
+        except ValueError:
+            messages.error(request, _("Quantities must be whole numbers."))
+            return redirect("orders:detail", no=no)
+    return _order_action(request, no, lambda o: services.ship(o, actor=request.user, quantities=quantities,
+                                                               **form.cleaned_data))
+
+
+@login_required
+@require_POST
+def order_pack(request, no: str):
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return _order_action(request, no, lambda o: services.pack(o, actor=request.user))
+
+
+# --- agent: shop prices --------------------------------------------------------------------
+
+@login_required
+def shop_prices(request):
+    agent = _agent_or_403(request)
+    skus = list(SKU.objects.filter(on_shelf=True, product__on_shelf=True).select_related("product")
+                .order_by("product__position", "position"))
+    if request.method == "POST":
+        sku = next((s for s in skus if str(s.pk) == request.POST.get("sku")), None)
+        if sku is None:
+            raise Http404
+        try:
+            services.set_shop_price(agent=agent, sku=sku, price=request.POST.get("price", "").strip())
+            messages.success(request, _("Shop price saved."))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("orders:shop_prices")
+    own = dict(ShopPrice.objects.filter(agent=agent).values_list("sku_id", "price"))
+    rows = [{"sku": s, "price": own.get(s.pk)} for s in skus]
+    share_url = request.build_absolute_uri(reverse("orders:shop", args=[agent.pk]))
+    return render(request, "orders/shop_prices.html", {"rows": rows, "agent": agent, "share_url": share_url})
+
+
+# --- consumer: shop, cart, checkout ----------------------------------------------------------
+
+def _shop_agent(agent_id: int) -> Agent:
+    agent = Agent.objects.select_related("level").filter(pk=agent_id).first()
+    if agent is None or not agent.can_trade:
+        raise Http404
+    return agent
+
+
+def _cart(request, agent_id: int) -> dict[str, int]:
+    return dict(request.session.get(f"cart:{agent_id}", {}))
+
+
+def _shop_skus(agent: Agent):
+    skus = list(SKU.objects.filter(on_shelf=True, product__on_shelf=True,
+                                   level_prices__level_id=agent.level_id).select_related("product")
+                .order_by("product__position", "position"))
+    prices = services.shop_prices(agent, skus)
+    available = dict(Stock.objects.filter(owner=owner_key(agent.pk)).values_list("sku_id", "quantity"))
+    reserved = dict(Stock.objects.filter(owner=owner_key(agent.pk)).values_list("sku_id", "reserved"))
+    for s in skus:
+        s.shop_price = prices[s.pk]
+        s.in_stock = s.drop_shipped or available.get(s.pk, 0) - reserved.get(s.pk, 0) > 0
+    return skus
+
+
+@require_GET
+def shop(request, agent_id: int):
+    agent = _shop_agent(agent_id)
+    cart = _cart(request, agent.pk)
+    return render(request, "orders/shop.html", {"agent": agent, "skus": _shop_skus(agent),
+                                                "cart_count": sum(cart.values())})
+
+
+@require_GET
+def shop_qr(request, agent_id: int):
+    import segno
+
+    agent = _shop_agent(agent_id)
+    buf = io.BytesIO()
+    segno.make(request.build_absolute_uri(reverse("orders:shop", args=[agent.pk])), error="m").save(
+        buf, kind="svg", scale=6, border=2)
+    return HttpResponse(buf.getvalue(), content_type="image/svg+xml")
+
+
+@require_POST
+def cart_add(request, agent_id: int):
+    agent = _shop_agent(agent_id)
+    sku = SKU.objects.filter(pk=request.POST.get("sku"), on_shelf=True).first()
+    if sku is None:
+        raise Http404
+    try:
+        qty = int(request.POST.get("qty", "1"))
+    except ValueError:
+        qty = 1
+    cart = _cart(request, agent.pk)
+    new = max(0, min(cart.get(str(sku.pk), 0) + qty, sku.max_per_order))
+    if new:
+        cart[str(sku.pk)] = new
+    else:
+        cart.pop(str(sku.pk), None)
+    request.session[f"cart:{agent.pk}"] = cart
+    count = sum(cart.values())
+    if request.headers.get("HX-Request"):
+        return HttpResponse(_("Cart (%(n)d)") % {"n": count})
+    return redirect("orders:cart", agent_id=agent.pk)
+
+
+def _cart_rows(agent: Agent, cart: dict[str, int]):
+    skus = [s for s in _shop_skus(agent) if str(s.pk) in cart]
+    rows = [{"sku": s, "qty": cart[str(s.pk)], "amount": s.shop_price * cart[str(s.pk)]} for s in skus]
+    return rows, sum((r["amount"] for r in rows), Decimal(0))
+
+
+def cart(request, agent_id: int):
+    agent = _shop_agent(agent_id)
+    rows, total = _cart_rows(agent, _cart(request, agent.pk))
+    form = None
+    saved = []
+    if request.user.is_authenticated:
+        saved = list(Address.objects.filter(user=request.user)[:5])
+        initial = {"idempotency_key": new_key()}
+        if saved:
+            a = saved[0]
+            initial.update(name=a.name, phone=a.phone, detail=a.detail, region=a.district_code or a.city_code)
+        form = AddressForm(initial=initial)
+    return render(request, "orders/cart.html", {"agent": agent, "rows": rows, "total": total, "form": form,
+                                                "saved": saved})
+
+
+@login_required
+@require_POST
+def checkout(request, agent_id: int):
+    agent = _shop_agent(agent_id)
+    cart_items = _cart(request, agent.pk)
+    rows, total = _cart_rows(agent, cart_items)
+    form = AddressForm(request.POST)
+    if form.is_valid():
+        lines = [(r["sku"].pk, r["qty"]) for r in rows]
+        address = form.address()
+        try:
+            body = _idempotent(request, "orders.consumer", {"agent": agent.pk, "address": address},
+                               lambda: services.create_consumer_order(user=request.user, shop_agent_id=agent.pk,
+                                                                      lines=lines, address=address))
+            if form.cleaned_data.get("save_address") and not Address.objects.filter(
+                    user=request.user, district_code=address["district_code"], detail=address["detail"]).exists():
+                Address.objects.create(user=request.user, name=address["name"], phone=address["phone"],
+                                       province_code=address["province_code"], city_code=address["city_code"],
+                                       district_code=address["district_code"], detail=address["detail"])
+            request.session.pop(f"cart:{agent.pk}", None)
+            return redirect("orders:detail", no=body["no"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+    return render(request, "orders/cart.html", {"agent": agent, "rows": rows, "total": total, "form": form},
+                  status=400)
+
+
+# --- supplier ------------------------------------------------------------------------------
+
+def _supplier_or_403(request) -> int:
+    if not request.user.is_authenticated or not request.user.supplier_id:
+        raise PermissionDenied
+    return request.user.supplier_id
+
+
+@login_required
+def supplier_orders(request):
+    supplier_id = _supplier_or_403(request)
+    qs = selectors.supplier_lines(supplier_id)
+    if request.GET.get("todo"):
+        qs = qs.filter(order__status=OrderStatus.PAID)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "orders/supplier_orders.html", {"page": page, "import_form": ImportForm(),
+                                                           "ship_form": ShipForm()})
+
+
+@login_required
+@require_GET
+def supplier_export(request):
+    supplier_id = _supplier_or_403(request)
+    qs = selectors.supplier_lines(supplier_id).filter(order__status__in=[OrderStatus.PAID, OrderStatus.SHIPPED])
+    data = excel.export_lines(qs[:excel.MAX_ROWS])
+    resp = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = 'attachment; filename="dropship-orders.xlsx"'
+    return resp
+
+
+@login_required
+@require_POST
+def supplier_import(request):
+    _supplier_or_403(request)
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose an Excel file."))
+        return redirect("orders:supplier")
+    upload = form.cleaned_data["file"]
+    if upload.size > 5 * 1024 * 1024:
+        messages.error(request, _("The file is too large (at most 5 MB)."))
+        return redirect("orders:supplier")
+    try:
+        rows = excel.read_tracking(upload.read())
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:supplier")
+    done, errors = services.import_tracking(user=request.user, rows=rows)
+    messages.success(request, _("%(n)d shipments recorded.") % {"n": done})
+    for e in errors[:20]:
+        messages.error(request, e)
+    return redirect("orders:supplier")
+
+
+# --- HQ warehouse ------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def pick_list(request):
+    if not request.user.is_staff:
+        raise PermissionDenied
+    page = Paginator(selectors.pick_list(), 30).get_page(request.GET.get("page"))
+    for order in page:
+        order.to_pick = [line for line in order.lines.all()
+                         if line.source != LineSource.SUPPLIER and line.shipped_quantity < line.quantity]
+    return render(request, "orders/pick_list.html", {"page": page, "ship_form": ShipForm()})
+
+
+__all__ = ["Order"]

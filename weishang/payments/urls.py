@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+URL_PREFIX = "payments/"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("pay/<str:no>/", views.pay, name="pay"),
+    path("topup/", views.request_topup, name="request_topup"),
+    path("topups/<int:topup_id>/<int:approve>/", views.decide_topup, name="decide_topup"),
+    path("hq/topup/", views.hq_topup, name="hq_topup"),
+    path("<int:payment_id>/confirm/", views.confirm, name="confirm"),
+    path("<int:payment_id>/reject/", views.reject, name="reject"),
+]

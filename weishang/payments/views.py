@@ -1,0 +1,172 @@
+"""Payment pages: pay an order, balance and top-ups, confirm transfers as the payee."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from weishang.agents.models import Agent
+from weishang.core import idempotency
+from weishang.core.errors import DomainError
+from weishang.core.forms import add_domain_error
+from weishang.ledger.models import AccountKind, Entry
+from weishang.orders.forms import new_key
+from weishang.orders.models import Order, OrderStatus
+
+from . import providers, services
+from .forms import HqTopUpForm, OfflineForm, TopUpRequestForm
+from .models import Payment, PaymentStatus, TopUp
+
+
+@login_required
+def pay(request, no: str):
+    order = Order.objects.filter(no=no, buyer=request.user).select_related("seller_agent").first()
+    if order is None:
+        raise Http404
+    methods = providers.choices_for(services.payer_role(order))
+    balance = None
+    agent = Agent.objects.filter(user=request.user).first()
+    if agent is not None:
+        balance = services.prepaid_balance(agent.pk, order.currency)
+    form = OfflineForm(initial={"idempotency_key": new_key()})
+    if request.method == "POST":
+        method = request.POST.get("method", "")
+        proof = request.FILES.get("proof")
+        if method == "offline":
+            form = OfflineForm(request.POST, request.FILES)
+            if not form.is_valid():
+                return render(request, "payments/pay.html", {"order": order, "methods": methods, "form": form,
+                                                             "balance": balance, "key": new_key()}, status=400)
+        try:
+            key = idempotency.key_from(request)
+            idempotency.run(key=key, user=request.user, endpoint="payments.pay",
+                            payload={"no": no, "method": method, "proof": [proof.name, proof.size] if proof else None},
+                            fn=lambda: (201, {"id": services.pay(order_no=no, user=request.user, method=method,
+                                                                 proof=proof,
+                                                                 reference=request.POST.get("reference", "")).pk}))
+            messages.success(request, _("Payment recorded."))
+            return redirect("orders:detail", no=no)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            messages.error(request, exc.message)
+    return render(request, "payments/pay.html", {"order": order, "methods": methods, "form": form,
+                                                 "balance": balance, "key": new_key()})
+
+
+@login_required
+def home(request):
+    agent = Agent.objects.filter(user=request.user).first()
+    if agent is None and not request.user.is_staff:
+        raise PermissionDenied
+    ctx: dict = {"agent": agent}
+    if agent is not None:
+        ctx["balance"] = services.prepaid_balance(agent.pk, "CNY")
+        ctx["entries"] = (Entry.objects.filter(account__agent=agent, account__kind=AccountKind.AGENT_PREPAID)
+                          .select_related("journal").order_by("-id")[:30])
+        ctx["my_topups"] = TopUp.objects.filter(agent=agent)[:10]
+        ctx["to_confirm"] = (Payment.objects.filter(payee_agent=agent, status=PaymentStatus.SUBMITTED)
+                             .select_related("order", "payer")[:50])
+        ctx["topups_to_confirm"] = TopUp.objects.filter(payee_agent=agent, status=PaymentStatus.SUBMITTED) \
+            .select_related("agent")[:50]
+        ctx["form"] = TopUpRequestForm(initial={"idempotency_key": new_key()})
+    if request.user.is_staff:
+        ctx["hq_payments"] = Payment.objects.filter(payee_agent__isnull=True, status=PaymentStatus.SUBMITTED) \
+            .select_related("order", "payer")[:50]
+        ctx["hq_topups"] = TopUp.objects.filter(payee_agent__isnull=True, status=PaymentStatus.SUBMITTED) \
+            .select_related("agent")[:50]
+    return render(request, "payments/home.html", ctx)
+
+
+@login_required
+@require_POST
+def request_topup(request):
+    form = TopUpRequestForm(request.POST, request.FILES)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            idempotency.run(key=d["idempotency_key"], user=request.user, endpoint="payments.topup_request",
+                            payload={"amount": d["amount"], "proof": [d["proof"].name, d["proof"].size]},
+                            fn=lambda: (201, {"id": services.request_topup(
+                                user=request.user, amount=d["amount"], currency="CNY", proof=d["proof"],
+                                reason=d["reason"]).pk}))
+            messages.success(request, _("Sent to your upline for confirmation."))
+        except DomainError as exc:
+            if exc.status == 403:
+                raise PermissionDenied
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, _("Enter the amount and upload the transfer proof."))
+    return redirect("payments:home")
+
+
+def _decide(request, fn):
+    try:
+        fn()
+        messages.success(request, _("Done."))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404
+        if exc.status == 403:
+            raise PermissionDenied
+        messages.error(request, exc.message)
+
+
+@login_required
+@require_POST
+def confirm(request, payment_id: int):
+    _decide(request, lambda: services.confirm(payment_id=payment_id, user=request.user))
+    payment = Payment.objects.filter(pk=payment_id).select_related("order").first()
+    return redirect("orders:detail", no=payment.order.no) if payment else redirect("payments:home")
+
+
+@login_required
+@require_POST
+def reject(request, payment_id: int):
+    _decide(request, lambda: services.reject(payment_id=payment_id, user=request.user,
+                                             reason=request.POST.get("reason", "")))
+    payment = Payment.objects.filter(pk=payment_id).select_related("order").first()
+    return redirect("orders:detail", no=payment.order.no) if payment else redirect("payments:home")
+
+
+@login_required
+@require_POST
+def decide_topup(request, topup_id: int, approve: int):
+    _decide(request, lambda: services.decide_topup(topup_id=topup_id, user=request.user, approve=bool(approve),
+                                                   reason=request.POST.get("reason", "")))
+    return redirect("payments:home")
+
+
+@login_required
+def hq_topup(request):
+    if not services.can_confirm(request.user, None):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = HqTopUpForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            agent = Agent.objects.filter(pk=d["agent"]).first()
+            if agent is None:
+                form.add_error("agent", _("No such agent."))
+            else:
+                try:
+                    idempotency.run(key=d["idempotency_key"], user=request.user, endpoint="payments.topup",
+                                    payload={k: str(v) for k, v in d.items() if k != "idempotency_key"},
+                                    fn=lambda: (201, {"id": services.hq_topup(
+                                        agent=agent, amount=d["amount"], currency=d["currency"], reason=d["reason"],
+                                        user=request.user).pk}))
+                    messages.success(request, _("Balance topped up."))
+                    return redirect("payments:hq_topup")
+                except DomainError as exc:
+                    add_domain_error(form, exc)
+    else:
+        form = HqTopUpForm(initial={"idempotency_key": new_key(), "currency": "CNY"})
+    recent = TopUp.objects.select_related("agent", "created_by")[:30]
+    return render(request, "payments/hq_topup.html", {"form": form, "recent": recent})
+
+
+__all__ = ["OrderStatus"]
