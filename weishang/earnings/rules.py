@@ -50,7 +50,7 @@ PROFILES: dict[str, Profile] = {
         reminders=(
             _("A multi-level sales scheme must be reported to the Fair Trade Commission (公平交易委員會) "
               "before it starts."),
-            _("An agent who terminates may return unsold stock; HQ must buy it back at 90% of the purchase "
+            _("An agent who terminates may return unsold stock; HQ must buy it back at 90 percent of the purchase "
               "price within the legal period."),
         ),
     ),
@@ -181,7 +181,7 @@ def validate_rule(spec: RuleSpec, profile: Profile, cap_percent: Decimal) -> Non
 
 def validate_cap(cap_percent: Decimal) -> None:
     if cap_percent < 0 or cap_percent > HUNDRED:
-        raise RuleError(_("The reward cap must be between 0% and 100%."), field="cap")
+        raise RuleError(_("The reward cap must be between 0 and 100 percent."), field="cap")
 
 
 # --------------------------------------------------------------------------- one paid line
