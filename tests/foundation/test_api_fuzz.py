@@ -21,6 +21,21 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """The WSGI app closes database connections when a request ends; inside a test's
+    transaction that would close the test's own connection (PostgreSQL). Django's test
+    client does the same as this."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def auth_headers(db):
     from tests import factories as f
