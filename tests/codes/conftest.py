@@ -57,3 +57,12 @@ def net(factories):
 
 def code_of(batch, serial):
     return conf.get_codec().encode(serial, batch.key_version)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_batch_cache():
+    from weishang.codes.selectors import batch_cache
+
+    batch_cache.clear()
+    yield
+    batch_cache.clear()

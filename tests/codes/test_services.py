@@ -244,3 +244,16 @@ def test_relocate_only_own_recent_scan(batch, hq, net):
     assert CodeState.objects.get(serial=batch.serial_start).first_division == "110100"
     with pytest.raises(Conflict):
         services.relocate_scan(serial=batch.serial_start, token=r.event.token, place=Place("440100", "choice"))
+
+
+def test_scan_writes_queue_on_a_file_lock_with_sqlite(batch, monkeypatch, tmp_path):
+    from django.db import connection
+
+    from weishang.codes import writelock
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL uses row locks")
+    lock = tmp_path / "db.scanlock"
+    monkeypatch.setattr(writelock, "_lock_path", lambda: str(lock))
+    _scan(batch, batch.serial_start)
+    assert lock.exists() and ScanEvent.objects.filter(serial=batch.serial_start).count() == 1

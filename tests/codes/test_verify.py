@@ -177,13 +177,15 @@ def test_place_form_and_pin(client, sku, hq):
                               with_pin=True, user=hq)
     code = code_of(b, b.serial_start)
     r = client.get(url(code))
-    assert 'name="pin"' in r.content.decode() and 'name="division"' in r.content.decode()
+    assert 'name="pin"' in r.content.decode()
+    token = ScanEvent.objects.get().token
+    place_page = client.get(reverse("codes:verify_place", args=[code.lower()]), {"t": token})
+    assert 'name="division"' in place_page.content.decode() and token in place_page.content.decode()
     from weishang.codes import conf
 
     pin = conf.get_codec().pin(b.serial_start, b.key_version)
     assert client.post(reverse("codes:verify_pin", args=[code.lower()]), {"pin": pin}).status_code == 200
     assert client.post(reverse("codes:verify_pin", args=[code.lower()]), {"pin": "00000000"}).status_code == 400
-    token = ScanEvent.objects.get().token
     r = client.post(reverse("codes:verify_place", args=[code.lower()]), {"token": token, "division": "310100"})
     assert r.status_code == 200 and ScanEvent.objects.get().division == "310100"
 

@@ -6,6 +6,9 @@ its cost does not grow with the number of codes printed or bound.
 
 from __future__ import annotations
 
+import threading
+import time
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -15,12 +18,56 @@ from .models import CodeBatch, Holding, Kind, PackingRange, TraceRange
 Ranges = list[tuple[int, int]]
 
 
-def batch_for_serial(serial: int) -> CodeBatch | None:
-    batch = (CodeBatch.objects.select_related("sku__product").filter(serial_start__lte=serial)
-             .order_by("-serial_start").first())
-    if batch is None or serial >= batch.serial_end:
+class _BatchCache:
+    """Every batch's serial range, in process memory. Batches are few (one row per print run)
+    and their ranges never change, so the hot paths (verification, scan-out) find a serial's
+    batch with a bisect instead of a query. New batches: create_batch clears this process's
+    cache; other processes reload on a miss (at most once a second) and every TTL seconds,
+    which also picks up a packing line's `explicit_packing` flag."""
+
+    TTL = 10.0
+    MISS_RELOAD = 1.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        self.starts: list[int] = []
+        self.batches: list[CodeBatch] = []
+        self.loaded_at = float("-inf")
+
+    def _load(self) -> None:
+        batches = list(CodeBatch.objects.select_related("sku__product").order_by("serial_start"))
+        self.starts = [b.serial_start for b in batches]
+        self.batches = batches
+        self.loaded_at = time.monotonic()
+
+    def _find(self, serial: int) -> CodeBatch | None:
+        i = bisect_right(self.starts, serial) - 1
+        if i >= 0 and serial < self.batches[i].serial_end:
+            return self.batches[i]
         return None
-    return batch
+
+    def get(self, serial: int) -> CodeBatch | None:
+        age = time.monotonic() - self.loaded_at
+        if age > self.TTL:
+            with self._lock:
+                self._load()
+            return self._find(serial)
+        found = self._find(serial)
+        if found is None and age > self.MISS_RELOAD:
+            with self._lock:
+                self._load()
+            found = self._find(serial)
+        return found
+
+
+batch_cache = _BatchCache()
+
+
+def batch_for_serial(serial: int) -> CodeBatch | None:
+    return batch_cache.get(serial)
 
 
 def merge(ranges: Ranges) -> Ranges:
@@ -122,8 +169,9 @@ def place(serial: int) -> Placement | None:
     kind = batch.kind_of(serial)
     box = parent(batch, serial) if kind == Kind.ITEM else (serial if kind == Kind.BOX else None)
     case = parent(batch, box) if box is not None else serial
-    h = Holding.objects.filter(start__lte=serial).order_by("-start").values_list("end", "agent_id").first()
-    holder = h[1] if h is not None and serial < h[0] else None
+    h = Holding.objects.filter(start__lte=serial).order_by("-start").values_list("end", "agent_id")[:1]
+    row = h[0] if h else None
+    holder = row[1] if row is not None and serial < row[0] else None
     return Placement(batch, kind, box, case, holder)
 
 

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +34,7 @@ from .models import (
     Verdict,
 )
 from .signals import first_genuine_scan
+from .writelock import scan_write_lock
 
 PEOPLE_CAP = 64
 CITIES_CAP = 64
@@ -93,6 +94,8 @@ def create_batch(*, sku, lot: str, production_date: date, expiry_date: date, qua
             raise DomainError(_("The serial space of this key is used up; rotate the code key."), code="serials_full")
         counter.next_serial = start + total
         counter.save(update_fields=["next_serial"])
+        selectors.batch_cache.clear()
+        transaction.on_commit(selectors.batch_cache.clear)
         return CodeBatch.objects.create(
             sku=sku, lot=lot, production_date=production_date, expiry_date=expiry_date, quantity=quantity,
             items_per_box=items_per_box, boxes_per_case=boxes_per_case, box_count=box_count, case_count=case_count,
@@ -118,6 +121,7 @@ def report_packing(*, parent_code: str, child_codes: list[str]) -> list[PackingR
     if not serials:
         raise DomainError(_("Scan at least one code to pack."), code="empty_packing")
     ranges = selectors.merge([(s, s + 1) for s in serials])
+    selectors.batch_cache.clear()
     with transaction.atomic():
         CodeBatch.objects.filter(pk=batch.pk).update(explicit_packing=True)
         rows = []
@@ -321,9 +325,12 @@ def record_scan(*, code: str, batch: CodeBatch, serial: int, place: Place = UNKN
     holding = selectors.holding_at(serial)
     holder = holding.agent if holding is not None else None
     city = city_of(place.division)
-    with transaction.atomic():
+    with scan_write_lock(), transaction.atomic():
         state = CodeState.objects.select_for_update().filter(serial=serial).first()
-        if state is None:
+        if state is None and connection.vendor == "sqlite":
+            # BEGIN IMMEDIATE already holds the database's write lock: nobody can race us.
+            state = CodeState(serial=serial, batch=batch, first_at=now, first_division=place.division, last_at=now)
+        elif state is None:
             try:
                 with transaction.atomic():
                     state = CodeState.objects.create(serial=serial, batch=batch, first_at=now,

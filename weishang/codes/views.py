@@ -67,10 +67,9 @@ def verify_page(request, code: str):
         return render(request, "codes/verify.html", {"error": exc.message, "not_genuine": True}, status=404)
     info = verification.describe(outcome.result)
     ctx = {"info": info, "code_display": format_code(info["code"]),
-           "place_form": PlaceForm(initial={"token": info["token"]}) if info["place_source"] != "choice" else None,
            "pin_form": PinForm() if info["with_pin"] else None,
-           "place_url": reverse("codes:verify_place", args=[code]), "pin_url": reverse("codes:verify_pin",
-                                                                                       args=[code])}
+           "place_url": reverse("codes:verify_place", args=[code]) + f"?t={info['token']}",
+           "pin_url": reverse("codes:verify_pin", args=[code])}
     response = render(request, "codes/verify.html", ctx)
     if outcome.new_visitor:
         response.set_cookie(verification.VISITOR_COOKIE, outcome.visitor, max_age=3 * 365 * 86400,
@@ -91,13 +90,17 @@ def verify_home(request):
     return render(request, "codes/verify_home.html", {"form": form})
 
 
-@require_POST
+@never_cache
 def verify_place(request, code: str):
-    form = PlaceForm(request.POST)
+    """The consumer says which city they are in, for their own scan (token from the page)."""
     try:
         decoded, _batch = services.decode_in_batch(code)
     except services.CodeInvalid:
         raise Http404
+    if request.method != "POST":
+        form = PlaceForm(initial={"token": request.GET.get("t", "")[:24]})
+        return render(request, "codes/place.html", {"form": form})
+    form = PlaceForm(request.POST)
     if form.is_valid():
         place = location.chosen(form.cleaned_data["division"])
         if place is not None:
@@ -107,7 +110,8 @@ def verify_place(request, code: str):
                 messages.error(request, exc.message)
             else:
                 messages.success(request, _("Thank you, we noted your city."))
-    return render(request, "codes/thanks.html", {"back": reverse("codes:verify_home")})
+            return render(request, "codes/thanks.html", {"back": reverse("codes:verify_home")})
+    return render(request, "codes/place.html", {"form": form}, status=400)
 
 
 @require_POST

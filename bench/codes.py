@@ -1,0 +1,338 @@
+"""Anti-counterfeit codes benchmark (issue 6), one run:
+
+1. codes generated and written to a CSV file per second (1 and 2 processes), against
+   writing the same number of plain "URL + serial number" lines (no crypto) in the same run;
+2. database rows and bytes for a 100,000,000-code batch before any scan, against a naive
+   one-row-per-code table (1,000,000 rows measured, scaled to 100,000,000);
+3. time to decide nesting and binding for a random item among 10,000,000 bound items
+   (each case shipped to one of 500 agents), against a primary-key lookup;
+4. verification over HTTP under granian (2 workers), every scan durably recorded, random
+   genuine codes, against the trivial /healthz view in the same run, with p99.
+
+    .venv/bin/python bench/codes.py                   # full sizes
+    BENCH_CODES=1000000 BENCH_BOUND=1000000 BENCH_DURATION=5 .venv/bin/python bench/codes.py
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import _http  # noqa: E402
+
+DB = os.environ.get("BENCH_DB", "/tmp/weishang_bench_codes.sqlite3")
+N_CODES = int(os.environ.get("BENCH_CODES", "5000000"))
+N_BOUND = int(os.environ.get("BENCH_BOUND", "10000000"))
+BIG = 100_000_000
+os.environ["SQLITE_PATH"] = DB
+os.environ.pop("DATABASE_URL", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weishang.settings")
+os.environ.setdefault("CODE_KEYS", "1:" + "YmVuY2gta2V5LWZvci13ZWlzaGFuZy1jb2Rlcw==")
+os.environ.setdefault("SITE_URL", "https://brand.example")
+# Rate limits stay on (every request still counts in the cache) but above the bench's load.
+HTTP_ENV = {"CODES_RATE_CLIENT": "1000000000", "CODES_RATE_CODE": "1000000000", "CODE_KEYS": os.environ["CODE_KEYS"],
+            "SITE_URL": os.environ["SITE_URL"]}
+
+
+def setup_django():
+    _http.migrate(DB, fresh=True)
+    import django
+
+    django.setup()
+
+
+def fixtures():
+    import datetime as dt
+    from decimal import Decimal
+
+    from weishang.accounts.models import User
+    from weishang.catalog.models import SKU, Product, ProductLine
+
+    line = ProductLine.objects.create(name="bench")
+    product = Product.objects.create(line=line, name="玻尿酸精华")
+    sku = SKU.objects.create(product=product, name="50ml", code="BENCH1", retail_price=Decimal("128"),
+                             floor_price=Decimal("40"), ceiling_price=Decimal("168"))
+    hq = User.objects.create_user("+8613900000001", None, is_staff=True, is_superuser=True)
+    return sku, hq, dt.date(2026, 1, 1), dt.date(2028, 1, 1)
+
+
+def codes_tables(conn: sqlite3.Connection) -> dict[str, tuple[int, int, int]]:
+    """name -> (rows, payload bytes, allocated bytes) for the codes app's tables and indexes."""
+    out = {}
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'codes_%'")]
+    for t in tables:
+        rows = conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
+        names = [t] + [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name=?",
+                                                  (t,))]
+        payload = alloc = 0
+        for n in names:
+            p, a = conn.execute("SELECT COALESCE(SUM(payload),0), COALESCE(SUM(pgsize),0) FROM dbstat WHERE name=?",
+                                (n,)).fetchone()
+            payload += p
+            alloc += a
+        out[t] = (rows, payload, alloc)
+    return out
+
+
+def naive_bytes(sample: int = 1_000_000) -> tuple[int, int]:
+    """Bytes of a one-row-per-code table (code text, batch, state), measured on `sample` rows."""
+    path = Path(tempfile.mkdtemp()) / "naive.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE code (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, batch_id INTEGER NOT NULL, "
+                 "status INTEGER NOT NULL, scans INTEGER NOT NULL)")
+    import secrets
+
+    conn.executemany("INSERT INTO code (code, batch_id, status, scans) VALUES (?, 1, 0, 0)",
+                     ((secrets.token_hex(9),) for _ in range(sample)))
+    conn.commit()
+    payload, alloc = conn.execute("SELECT SUM(payload), SUM(pgsize) FROM dbstat WHERE name LIKE 'code' OR "
+                                  "name LIKE 'sqlite_autoindex_code%'").fetchone()
+    conn.close()
+    shutil.rmtree(path.parent)
+    return payload, alloc
+
+
+def part_generation(sku, hq, pd, ed) -> dict:
+    from weishang.codes import conf, export, services
+
+    batch = services.create_batch(sku=sku, lot="GEN", production_date=pd, expiry_date=ed, quantity=N_CODES,
+                                  items_per_box=12, boxes_per_case=8, user=hq)
+    layout = export.Layout.of(batch, conf.get_codec(), conf.code_keys(), conf.site_url())
+    total = N_CODES + batch.box_count + batch.case_count
+    out = Path(tempfile.mkdtemp()) / "codes.csv"
+    res = {"codes": total}
+    conf.get_codec()._k(batch.key_version).tables  # noqa: B018 - build the round tables once, outside the timing
+    for workers in (1, 2):
+        t0 = time.perf_counter()
+        with open(out, "wb") as f:
+            size = export.write_file(layout, f, workers=workers)
+            f.flush()
+            os.fsync(f.fileno())
+        res[f"rate_{workers}"] = total / (time.perf_counter() - t0)
+        res["bytes"] = size
+    # spot check: the file decodes back to the batch's serials
+    codec = conf.get_codec()
+    with open(out) as f:
+        f.readline()
+        first = f.readline().split(",")[0]
+    assert codec.decode(first).serial == batch.serial_start
+    # baseline: the same number of lines with a plain serial number instead of a code
+    t0 = time.perf_counter()
+    prefix = layout.prefix
+    with open(out, "wb") as f:
+        for start in range(0, total, 50_000):
+            f.write("".join(f"{prefix}{s},item,{s // 96 + 1},{s // 12 + 1}\n"
+                            for s in range(start, min(start + 50_000, total))).encode())
+        f.flush()
+        os.fsync(f.fileno())
+    res["plain_rate"] = total / (time.perf_counter() - t0)
+    shutil.rmtree(out.parent)
+    return res
+
+
+def part_storage(sku, hq, pd, ed) -> dict:
+    from django.db import connection
+
+    from weishang.codes import services
+
+    conn = sqlite3.connect(DB)
+    before = codes_tables(conn)
+    services.create_batch(sku=sku, lot="BIG", production_date=pd, expiry_date=ed, quantity=BIG, items_per_box=12,
+                          boxes_per_case=8, user=hq)
+    connection.close()
+    after = codes_tables(conn)
+    conn.close()
+    rows = sum(after[t][0] - before[t][0] for t in after)
+    payload = sum(after[t][1] - before[t][1] for t in after)
+    per_table = {t: after[t][0] - before[t][0] for t in after if after[t][0] != before[t][0]}
+    n_payload, n_alloc = naive_bytes()
+    return {"rows": rows, "payload": payload, "tables": per_table,
+            "naive_payload": n_payload * (BIG // 1_000_000), "naive_alloc": n_alloc * (BIG // 1_000_000)}
+
+
+def part_binding(sku, hq, pd, ed) -> dict:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from weishang.accounts.models import User
+    from weishang.agents.models import Agent, Level
+    from weishang.codes import selectors, services
+    from weishang.codes.models import Holding
+
+    batch = services.create_batch(sku=sku, lot="BOUND", production_date=pd, expiry_date=ed, quantity=N_BOUND,
+                                  items_per_box=12, boxes_per_case=8, user=hq)
+    level = Level.objects.create(name="总代", rank=1)
+    users = User.objects.bulk_create([User(phone=f"+86137{i:08d}", name=f"代理{i}") for i in range(500)])
+    agents = Agent.objects.bulk_create([Agent(user=u, name=u.name, level=level, path="/", province_code="440000",
+                                              city_code="440100") for u in users])
+    ids = [a.pk for a in agents]
+    rng = random.Random(6)
+    now = timezone.now()
+    rows = []
+    # The intervals services.scan_out builds when each case goes to one of 500 agents:
+    # a case binds its items, its boxes and itself; neighbours of the same agent merge.
+    last = {}
+    for c in range(batch.case_count):
+        agent = rng.choice(ids)
+        case_serial = batch.case_start + c
+        ranges = selectors.contents(batch, case_serial)
+        for a, b in ranges:
+            key = ("i" if a < batch.box_start else "b" if a < batch.case_start else "c")
+            prev = last.get(key)
+            if prev is not None and prev[1] == a and prev[2] == agent:
+                prev[1] = b
+            else:
+                prev = [a, b, agent]
+                rows.append(prev)
+                last[key] = prev
+    with transaction.atomic():
+        for i in range(0, len(rows), 50_000):
+            Holding.objects.bulk_create([Holding(start=a, end=b, agent_id=ag, since=now)
+                                         for a, b, ag in rows[i:i + 50_000]])
+    connection.close()
+    samples = [rng.randrange(batch.serial_start, batch.box_start) for _ in range(20_000)]
+    for s in samples[:500]:
+        selectors.place(s)  # warm the page cache and the connection
+    times = []
+    for s in samples:
+        t0 = time.perf_counter()
+        p = selectors.place(s)
+        times.append(time.perf_counter() - t0)
+        assert p is not None and p.holder_id is not None
+    base = []
+    for _ in samples:
+        pk = rng.choice(ids)
+        t0 = time.perf_counter()
+        Agent.objects.filter(pk=pk).values_list("id", flat=True).first()
+        base.append(time.perf_counter() - t0)
+    q = statistics.quantiles(times, n=100)
+    qb = statistics.quantiles(base, n=100)
+    return {"holdings": Holding.objects.count(), "items": N_BOUND, "mean_ms": statistics.mean(times) * 1000,
+            "p99_ms": q[98] * 1000, "base_mean_ms": statistics.mean(base) * 1000, "base_p99_ms": qb[98] * 1000,
+            "batch": batch}
+
+
+def _wrk_script(paths: list[str]) -> str:
+    fd, path = tempfile.mkstemp(suffix=".lua")
+    with os.fdopen(fd, "w") as f:
+        f.write("local paths = {\n" + ",\n".join(f'"{p}"' for p in paths) + "\n}\n")
+        f.write("math.randomseed(os.time())\n"
+                "request = function()\n  return wrk.format('GET', paths[math.random(#paths)])\nend\n")
+    return path
+
+
+def _wrk_random(base: str, paths: list[str], duration: int, concurrency: int) -> _http.Result:
+    script = _wrk_script(paths)
+    try:
+        out = subprocess.run(["wrk", "--latency", "-t", "2", "-c", str(concurrency), "-d", f"{duration}s",
+                              "--timeout", "10s", "-s", script, base + paths[0]], capture_output=True, text=True,
+                             check=True).stdout
+    finally:
+        os.unlink(script)
+    pct = {m.group(1): _http._ms(m.group(2), m.group(3))
+           for m in re.finditer(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)}
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = sum(int(m.group(1)) for m in re.finditer(r"Non-2xx or 3xx responses: (\d+)", out))
+    return _http.Result("/v/<random genuine code>", int(total.group(1)), _http._ms(total.group(2), total.group(3)) / 1000,
+                        float(rps.group(1)), pct["50"], pct["99"], errors, "wrk")
+
+
+def part_http(batch) -> dict:
+    from weishang.codes import conf
+    from weishang.codes.codec import check_symbol
+
+    codec = conf.get_codec()
+    rng = random.Random(7)
+    serials = [rng.randrange(batch.serial_start, batch.box_start) for _ in range(20_000)]
+    paths = [f"/v/{codec.encode(s).lower()}" for s in serials]
+    good = codec.encode(serials[0])
+    forged = good[:10] + ("0" if good[10] != "0" else "1") + good[11:17]
+    forged += check_symbol(forged)
+    duration = _http.env_int("BENCH_DURATION", 10)
+    concurrency = _http.env_int("BENCH_CONCURRENCY", 16)
+
+    def scans() -> int:
+        with sqlite3.connect(DB) as c:
+            return c.execute("SELECT COUNT(*) FROM codes_scanevent").fetchone()[0]
+
+    with _http.serve(DB, workers=2, extra_env=HTTP_ENV) as base:
+        for p in paths[:50]:  # warm both workers (key tables, imports)
+            _http.check(base, p)
+        results = _http.measure(base, ["/healthz"], duration=duration, concurrency=concurrency)
+        before = scans()
+        if _http.tool() == "wrk":
+            verify = _wrk_random(base, paths, duration, concurrency)
+        else:
+            verify = _http.measure(base, [paths[0]], duration=duration, concurrency=concurrency)[0]
+        recorded = scans() - before
+        # a forged code: rejected before any database work (answers 404 by design)
+        t0 = time.perf_counter()
+        statuses = [_http.check(base, "/v/" + forged.lower()) for _ in range(200)]
+        forged_ms = (time.perf_counter() - t0) / len(statuses) * 1000
+    results.append(verify)
+    return {"results": results, "recorded": recorded, "verify": verify, "forged_ms": forged_ms,
+            "forged_status": sorted(set(statuses))}
+
+
+PARTS = set((os.environ.get("BENCH_PARTS") or "storage,gen,bind,http").split(","))
+
+
+def main() -> None:
+    setup_django()
+    sku, hq, pd, ed = fixtures()
+    print(f"== codes benchmark (codes={N_CODES:,}, bound items={N_BOUND:,}, big batch={BIG:,})")
+    if "storage" in PARTS:
+        report_storage(part_storage(sku, hq, pd, ed))
+    if "gen" in PARTS:
+        report_generation(part_generation(sku, hq, pd, ed))
+    b = part_binding(sku, hq, pd, ed)
+    report_binding(b)
+    if "http" in PARTS:
+        report_http(part_http(b["batch"]))
+
+
+def report_storage(st: dict) -> None:
+    print("\n-- storage for a 100,000,000-code batch before any scan")
+    print(f"rows: {st['rows']} ({st['tables']}), payload bytes: {st['payload']:,}")
+    print(f"baseline one-row-per-code table: payload {st['naive_payload'] / 1e9:.2f} GB, "
+          f"allocated {st['naive_alloc'] / 1e9:.2f} GB (1,000,000 rows measured × 100)")
+
+
+def report_generation(gen: dict) -> None:
+    print(f"\n-- generation: {gen['codes']:,} codes written as CSV ({gen['bytes'] / 1e6:.0f} MB), fsync'ed")
+    print(f"1 process : {gen['rate_1']:,.0f} codes/s")
+    print(f"2 processes: {gen['rate_2']:,.0f} codes/s")
+    print(f"baseline, plain serial-number lines (no crypto), 1 process: {gen['plain_rate']:,.0f} lines/s")
+
+
+def report_binding(b: dict) -> None:
+    print(f"\n-- nesting + binding decision among {b['items']:,} bound items ({b['holdings']:,} holding intervals)")
+    print(f"place(serial): mean {b['mean_ms']:.3f} ms, p99 {b['p99_ms']:.3f} ms")
+    print(f"baseline primary-key lookup: mean {b['base_mean_ms']:.3f} ms, p99 {b['base_p99_ms']:.3f} ms")
+
+
+def report_http(h: dict) -> None:
+    print("\n-- verification over HTTP (granian, 2 workers; each scan written before the answer)")
+    _http.print_table(h["results"])
+    print(f"scans recorded during the verify run: {h['recorded']:,} for {h['verify'].requests:,} requests "
+          f"({h['verify'].errors} errors)")
+    print(f"forged code, one client, sequential: {h['forged_ms']:.1f} ms per answer (status {h['forged_status']}; "
+          f"includes the {os.environ.get('CODES_NEGATIVE_MIN_SECONDS', '0.03')} s floor that hides unknown vs forged)")
+
+
+if __name__ == "__main__":
+    main()
