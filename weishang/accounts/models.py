@@ -29,7 +29,7 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_superuser", True)
         return self.create_user(phone, password, **extra)
 
-    def get_by_natural_key(self, phone: str) -> User:
+    def get_by_natural_key(self, phone: str | None) -> User:
         return self.get(phone=phone)
 
 
@@ -53,7 +53,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "phone"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("user")

@@ -30,7 +30,7 @@ def normalize_phone(raw: str, default_region: str = "CN") -> str:
 
 
 def phone_region(e164: str) -> str:
-    return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
 
 
 def mask_phone(e164: str) -> str:

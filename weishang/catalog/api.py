@@ -55,7 +55,8 @@ class ProductOut(Schema):
 
     @staticmethod
     def resolve_skus(obj: Product) -> list[SKU]:
-        return getattr(obj, "shelf_skus", None) if hasattr(obj, "shelf_skus") else list(obj.skus.all())
+        skus = getattr(obj, "shelf_skus", None)
+        return list(skus) if skus is not None else list(obj.skus.all())
 
 
 class ImageOut(Schema):

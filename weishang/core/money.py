@@ -51,7 +51,9 @@ def parse_amount(value: object, currency: str, *, allow_negative: bool = False) 
     # Size first: quantizing 1E+100 would overflow the decimal context.
     if abs(amount) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
         raise MoneyError(_("The amount is too large."))
-    if amount.as_tuple().exponent < -places and amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places and \
+            amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP):
         if places == 0:
             raise MoneyError(_("%(c)s amounts must be whole numbers.") % {"c": currency})
         raise MoneyError(_("At most %(n)d decimal places are allowed for %(c)s.") % {"n": places, "c": currency})
