@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,24 +73,33 @@ def _replay(record, endpoint: str, digest: str) -> tuple[int, Any]:
     return record.status_code, record.response
 
 
+def _claim(model, user, key: str, endpoint: str, digest: str) -> int | None:
+    """Insert the record; None when (user, key) exists already. One statement: a
+    concurrent first call with the same key makes this wait for it (unique index)."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    cols = ", ".join(q(c) for c in ("user_id", "key", "endpoint", "request_hash", "status_code", "response",
+                                    "created_at"))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {q(model._meta.db_table)} ({cols}) VALUES (%s, %s, %s, %s, 0, %s, %s) "
+            f"ON CONFLICT ({q('user_id')}, {q('key')}) DO NOTHING RETURNING {q('id')}",
+            [user.pk, key, endpoint, digest, "{}", connection.ops.adapt_datetimefield_value(timezone.now())])
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
 def run(*, key: str, user, endpoint: str, payload: Any, fn: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
     model = _model()
     digest = request_hash(payload)
     with transaction.atomic():
-        existing = model.objects.filter(user=user, key=key).first()
-        if existing is not None:
-            return _replay(existing, endpoint, digest)
-        try:
-            with transaction.atomic():
-                record = model.objects.create(user=user, key=key, endpoint=endpoint, request_hash=digest,
-                                              status_code=0, response={})
-        except IntegrityError:
-            record = None
-        if record is None:
-            # A concurrent first call committed meanwhile: answer with its result.
+        record_id = _claim(model, user, key, endpoint, digest)
+        if record_id is None:
+            # Retried (or a concurrent first call committed meanwhile): answer with its result.
             return _replay(model.objects.get(user=user, key=key), endpoint, digest)
         status, body = fn()
-        model.objects.filter(pk=record.pk).update(status_code=status, response=body)
+        model.objects.filter(pk=record_id).update(status_code=status, response=body)
         return status, body
 
 

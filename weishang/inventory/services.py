@@ -46,10 +46,11 @@ def stock_row(agent_id: int | None, sku_id: int) -> Stock:
         return Stock.objects.get(owner=key, sku_id=sku_id)
 
 
-def reserve(agent_id: int | None, lines: Iterable[tuple[int, int]]) -> None:
-    """Reserve every line or nothing (raises OutOfStock; the caller's transaction rolls back)."""
+def reserve(agent_id: int | None, lines: Iterable[tuple[int, int]], *, savepoint: bool = False) -> None:
+    """Reserve every line or nothing. Raises OutOfStock; without a savepoint the caller's
+    whole transaction is marked for rollback (what order creation wants)."""
     key = owner_key(agent_id)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         for sku_id, qty in _merge(lines):
             if qty <= 0:
                 continue
@@ -62,7 +63,7 @@ def reserve(agent_id: int | None, lines: Iterable[tuple[int, int]]) -> None:
 def try_reserve(agent_id: int | None, lines: Iterable[tuple[int, int]]) -> bool:
     """Reserve all lines in a savepoint; False (and nothing reserved) when stock is short."""
     try:
-        reserve(agent_id, lines)
+        reserve(agent_id, lines, savepoint=True)
     except OutOfStock:
         return False
     return True

@@ -75,12 +75,13 @@ def _clean_lines(lines) -> list[tuple[int, int]]:
 
 
 def _load_skus(lines: list[tuple[int, int]]) -> dict[int, SKU]:
-    skus = SKU.objects.select_related("product").in_bulk([s for s, _q in lines])
+    skus = {s.pk: s for s in SKU.objects.filter(pk__in=[s for s, _q in lines], on_shelf=True,
+                                                 product__on_shelf=True).order_by()}
     fields: dict[str, list] = {}
     currencies = set()
     for sku_id, qty in lines:
         sku = skus.get(sku_id)
-        if sku is None or not sku.on_shelf or not sku.product.on_shelf:
+        if sku is None:
             fields[f"sku_{sku_id}"] = [_("This item is unknown or no longer on sale.")]
             continue
         if qty > sku.max_per_order:
@@ -399,7 +400,7 @@ def validate_address(province_code, city_code, district_code, name, phone, detai
 
 
 def shipping_fee_for(currency: str, province_code: str, city_code: str, units: int, goods_total: Decimal) -> Decimal:
-    template = FeeTemplate.objects.filter(currency=currency, is_active=True).order_by("-id").first()
+    template = next(iter(FeeTemplate.objects.filter(currency=currency, is_active=True).order_by("-id")[:1]), None)
     if template is None:
         return Decimal("0.00")
     rules = [fees.Rule(r.province_code, r.city_code, r.first_fee, r.extra_fee) for r in template.rules.all()]
@@ -412,7 +413,7 @@ def shipping_fee_for(currency: str, province_code: str, city_code: str, units: i
 def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, note: str = "") -> Order:
     if not user.is_authenticated:
         raise PermissionDenied(_("Please log in first."))
-    agent = Agent.objects.select_related("level").filter(pk=shop_agent_id).first()
+    agent = Agent.objects.filter(pk=shop_agent_id).only("pk", "name", "level_id", "status").order_by().first()
     if agent is None:
         raise NotFound(_("This shop does not exist."))
     if not agent.can_trade:

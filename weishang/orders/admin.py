@@ -1,0 +1,101 @@
+from django.contrib import admin
+
+from .models import (
+    Address,
+    DropShipCost,
+    FeeRule,
+    FeeTemplate,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderShare,
+    Shipment,
+    ShopPrice,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("sku", "quantity", "unit_price", "amount", "seller_agent", "buyer_level_price", "seller_level_price",
+              "source", "supplier", "shipped_quantity")
+    readonly_fields = fields
+
+
+class ShareInline(ReadOnlyInline):
+    model = OrderShare
+    fields = ("line", "role", "agent", "supplier", "is_hq", "depth", "amount")
+    readonly_fields = fields
+
+
+class EventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ("created_at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ("created_at", "carrier", "tracking_no", "supplier", "created_by")
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Orders change only through their services (state machine, stock, ledger): read-only here."""
+
+    list_display = ("no", "kind", "status", "buyer", "seller_agent", "total", "currency", "created_at")
+    list_filter = ("kind", "status", "currency")
+    search_fields = ("no", "buyer__phone", "ship_phone", "ship_name")
+    date_hierarchy = "created_at"
+    list_select_related = ("buyer", "seller_agent")
+    inlines = [LineInline, ShareInline, ShipmentInline, EventInline]
+    readonly_fields = [f.name for f in Order._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class FeeRuleInline(admin.TabularInline):
+    model = FeeRule
+    extra = 1
+
+
+@admin.register(FeeTemplate)
+class FeeTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "currency", "first_fee", "extra_fee", "free_over", "is_active")
+    inlines = [FeeRuleInline]
+
+
+@admin.register(DropShipCost)
+class DropShipCostAdmin(admin.ModelAdmin):
+    list_display = ("sku", "cost")
+    autocomplete_fields = ()
+
+
+@admin.register(ShopPrice)
+class ShopPriceAdmin(admin.ModelAdmin):
+    list_display = ("agent", "sku", "price", "updated_at")
+    readonly_fields = ("agent", "sku", "price")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "phone", "province_code", "city_code", "district_code")
+    search_fields = ("user__phone", "name", "phone")
