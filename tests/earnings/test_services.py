@@ -187,3 +187,13 @@ def test_ledger_check_reports_drift(tree):
     with pytest.raises(CommandError):
         call_command("ledger_check")
     assert Entry.objects.filter(account__kind=AccountKind.AGENT_EARNINGS_PENDING).count() == 1
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_settle_query_count_does_not_grow_with_lines(tree, n, django_assert_max_num_queries):
+    S.save_rule(kind="same_level", rates="2")
+    S.save_rule(kind="referral", rates="1")
+    lines = [restock(f"Q{n}-{i}", tree["b"], tree["mid"], "10.00", order=f"OQ{n}", first_restock=True)
+             for i in range(n)]
+    with django_assert_max_num_queries(24):  # the same bound for 1 and 10 lines
+        assert S.settle_lines(lines) == 3 * n
