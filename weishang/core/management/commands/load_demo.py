@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -18,6 +19,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 APPS = ("accounts", "catalog", "agents", "inventory", "orders", "payments", "earnings", "codes")
+
+
+def _display_width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def demo_module(app: str):
@@ -71,12 +77,13 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(_("Demo logins (%(url)s/accounts/login/)") % {"url": settings.SITE_URL}))
         seen = set()
-        width = max((len(str(label)) for label, _p, _w in ctx["logins"]), default=10) + 2
+        width = max((_display_width(str(label)) for label, _p, _w in ctx["logins"]), default=10) + 2
         for label, phone, password in ctx["logins"]:
             if (label, phone) in seen:
                 continue
             seen.add((label, phone))
             shown = password if password else _("(password was changed)")
-            self.stdout.write(f"  {str(label).ljust(width)} {phone}  {shown}")
+            pad = " " * (width - _display_width(str(label)))
+            self.stdout.write(f"  {label}{pad} {phone}  {shown}")
         self.stdout.write(_("HQ back office: %(url)s/admin/   API docs: %(url)s/api/docs")
                           % {"url": settings.SITE_URL})
