@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.orders.helpers import build_tree, give
+from weishang.core.errors import DomainError
 from weishang.earnings import services as S
 from weishang.earnings.models import Earning, EarningState
 from weishang.ledger.models import Account
@@ -85,3 +86,17 @@ def test_consumer_order_completed_releases_and_refund_reverses(t, factories):
     assert bal("agent_earnings_available", t.mid) == -order.total + order.total - Decimal("28.00")
     assert bal("agent_earnings_pending", t.mid) == 0
     assert unbalanced_journals() == [] and drift() == []
+
+
+def test_tw_buyback_quote_uses_what_the_agent_paid(t, settings):
+    give(t.mid, t.sku, 10)
+    order = orders.create_restock(user=t.low.user, lines=[(t.sku.pk, 10)])
+    pay.hq_topup(agent=t.low, amount="10000", currency="CNY", reason="test", user=t.hq_user)
+    pay.pay(order_no=order.no, user=t.low.user, method="prepaid")
+    settings.EARNINGS_COMPLIANCE_PROFILE = "cn"
+    with pytest.raises(DomainError):
+        S.buyback_quote(t.low, t.sku.pk, 1)
+    settings.EARNINGS_COMPLIANCE_PROFILE = "tw"
+    assert S.buyback_quote(t.low, t.sku.pk, 4) == Decimal("324.00")  # 4 x 90 x 90%
+    with pytest.raises(DomainError):
+        S.buyback_quote(t.low, t.sku.pk, 11)

@@ -483,3 +483,32 @@ def mark_batch_paid(batch_id: int, *, by) -> int:
     for pk in ids:
         mark_paid(pk, by=by)
     return len(ids)
+
+
+# ----------------------------------------------------------------------------- tw buy-back
+def buyback_quote(agent: Agent, sku_id: int, quantity: int) -> Decimal:
+    """What HQ owes (tw profile) for `quantity` unsold units the agent returns: each unit
+    valued at what the agent paid for it, latest purchases first, times the profile's
+    buy-back rate (90%). Refuses more units than the agent ever bought."""
+    from weishang.orders.models import OrderKind, OrderLine, OrderStatus
+
+    prof = profile()
+    if prof.buyback_rate is None:
+        raise DomainError(_("The %(p)s profile has no buy-back duty.") % {"p": prof.code}, code="no_buyback")
+    if quantity <= 0:
+        raise DomainError(_("Enter a positive quantity."), fields={"quantity": [_("Enter a positive quantity.")]})
+    lines = (OrderLine.objects.filter(order__kind=OrderKind.RESTOCK, order__buyer_agent=agent, sku_id=sku_id,
+                                      order__status__in=[OrderStatus.PAID, OrderStatus.RECEIVED,
+                                                         OrderStatus.COMPLETED])
+             .order_by("-order__paid_at", "-pk").values_list("unit_price", "quantity", "order__currency"))
+    left, total = quantity, Decimal(0)
+    for price, qty, cur in lines:
+        take = min(left, qty)
+        total += R.buyback_amount(price, take, prof, cur)
+        left -= take
+        if not left:
+            break
+    if left:
+        raise DomainError(_("The agent bought only %(n)d of these units.") % {"n": quantity - left},
+                          code="buyback_too_many", fields={"quantity": [_("Too many.")]})
+    return total
