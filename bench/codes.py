@@ -294,7 +294,8 @@ PARTS = set((os.environ.get("BENCH_PARTS") or "storage,gen,bind,http").split(","
 def main() -> None:
     setup_django()
     sku, hq, pd, ed = fixtures()
-    print(f"== codes benchmark (codes={N_CODES:,}, bound items={N_BOUND:,}, big batch={BIG:,})")
+    print(f"== codes benchmark (codes={N_CODES:,}, bound items={N_BOUND:,}, big batch={BIG:,}); "
+          f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if "storage" in PARTS:
         report_storage(part_storage(sku, hq, pd, ed))
     if "gen" in PARTS:
@@ -303,6 +304,7 @@ def main() -> None:
     report_binding(b)
     if "http" in PARTS:
         report_http(part_http(b["batch"]))
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
 
 
 def report_storage(st: dict) -> None:

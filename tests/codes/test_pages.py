@@ -213,3 +213,11 @@ def test_batch_generation_needs_dates_in_order(hq, sku):
     with pytest.raises(services.DomainError):
         services.create_batch(sku=sku, lot="x", production_date=dt.date(2026, 1, 2),
                               expiry_date=dt.date(2026, 1, 2), quantity=1, items_per_box=1, boxes_per_case=1)
+
+
+def test_labels_refused_when_modules_would_be_too_small(client, hq, batch, settings):
+    settings.SITE_URL = "https://" + "very-long-brand-domain-name." * 6 + "example"
+    login(client, hq)
+    r = client.get(reverse("codes:batch_labels", args=[batch.pk]), {"kind": "item", "first": 1, "count": 2,
+                                                                    "size": "30x20"})
+    assert r.status_code == 400

@@ -273,6 +273,10 @@ def batch_labels(request, pk: int):
         return render(request, "codes/batch_detail.html", {"batch": batch, "label_form": form}, status=400)
     codec = conf.get_codec()
     site = conf.site_url()
+    module_mm, _modules = export.label_geometry(form.cleaned_data["size"], code_url(site, codec.encode(base)))
+    if module_mm < export.MIN_MODULE_MM:
+        form.add_error("size", _("The QR code would be too small on this label; choose a bigger label."))
+        return render(request, "codes/batch_detail.html", {"batch": batch, "label_form": form}, status=400)
     caption = f"{batch.sku.product.name} {batch.sku.name} {batch.lot}"
     rows = []
     for i, code in enumerate(codec.bulk(base + first - 1, count, batch.key_version)):
