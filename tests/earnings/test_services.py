@@ -197,3 +197,24 @@ def test_settle_query_count_does_not_grow_with_lines(tree, n, django_assert_max_
              for i in range(n)]
     with django_assert_max_num_queries(24):  # the same bound for 1 and 10 lines
         assert S.settle_lines(lines) == 3 * n
+
+
+def test_bad_refunds_change_nothing(tree):
+    S.settle_lines([restock("B1", tree["b"], tree["mid"], "100.00", order="OB1")])
+    before = (Journal.objects.count(), bal(tree["mid"]))
+    for amount in ("-1", "10.001", "100.01", "abc"):
+        with pytest.raises(DomainError):
+            S.refund_order("OB1", key=f"bad{amount}", amount=amount)
+        with pytest.raises(DomainError):
+            S.refund_line("B1", amount, key=f"badl{amount}")
+    with pytest.raises(DomainError):
+        S.refund_order("OB1", key="badx", line_amounts={"nope": "1"})
+    assert (Journal.objects.count(), bal(tree["mid"])) == before
+
+
+def test_ledger_admin_is_read_only(client, factories, tree):
+    S.settle_lines([restock("AD1", tree["b"], tree["mid"], "10.00")])
+    client.force_login(factories.staff("finance"))
+    assert client.get("/admin/ledger/journal/").status_code == 200
+    assert client.get("/admin/ledger/journal/add/").status_code == 403
+    assert client.get("/admin/earnings/earning/").status_code == 200
