@@ -247,14 +247,16 @@ def release_due(now: datetime | None = None, *, order_ref: str | None = None) ->
     now = now or timezone.now()
     released = 0
     for currency in CURRENCY_DECIMALS:
+        qs = Earning.objects.filter(state=EarningState.PENDING, available_at__lte=now, hold=False,
+                                    currency=currency)
+        if order_ref is not None:
+            qs = qs.filter(order_ref=order_ref)
+        if not qs.exists():
+            continue
         with transaction.atomic():
             journal = Journal.objects.create(key=f"release:{now:%Y%m%dT%H%M%S}:{currency}:{uuid.uuid4().hex[:12]}",
                                              kind="earnings_release", currency=currency,
                                              memo="pending -> available", ref_type="release")
-            qs = Earning.objects.filter(state=EarningState.PENDING, available_at__lte=now, hold=False,
-                                        currency=currency)
-            if order_ref is not None:
-                qs = qs.filter(order_ref=order_ref)
             count = qs.update(state=EarningState.AVAILABLE, released_at=now, release_journal=journal)
             if not count:
                 journal.delete()
