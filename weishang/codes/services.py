@@ -217,6 +217,9 @@ def scan_out(*, user, shipment: Shipment, code: str) -> ShipmentLine:
     ranges = selectors.contents(batch, decoded.serial)
     now = timezone.now()
     with transaction.atomic():
+        # Scan-outs of one batch queue on its row, so two concurrent scans cannot both find
+        # the same serials free (PostgreSQL; SQLite's IMMEDIATE transactions already queue).
+        CodeBatch.objects.select_for_update().filter(pk=batch.pk).values_list("pk", flat=True).first()
         sender = shipment.from_agent_id
         for a, b in ranges:
             if not _held_entirely_by(a, b, sender):
@@ -245,6 +248,7 @@ def undo_line(*, user, line: ShipmentLine, reason: str) -> ShipmentLine:
     if line.undone_at is not None:
         raise Conflict(_("Already undone."), code="already_undone")
     with transaction.atomic():
+        CodeBatch.objects.select_for_update().filter(pk=line.batch_id).values_list("pk", flat=True).first()
         for a, b in line.range_list():
             if not _held_entirely_by(a, b, shipment.to_agent_id):
                 raise Conflict(_("The receiving agent has already shipped some of it on; undo that first."),
@@ -366,7 +370,7 @@ def relocate_scan(*, serial: int, token: str, place: Place) -> ScanEvent:
         raise DomainError(_("Choose a city."), code="invalid_place")
     since = timezone.now() - timedelta(seconds=conf.relocate_window())
     with transaction.atomic():
-        event = (ScanEvent.objects.select_for_update().select_related("holder")
+        event = (ScanEvent.objects.select_for_update(of=("self",)).select_related("holder")
                  .filter(serial=serial, token=token, at__gte=since).first())
         if event is None or not token:
             raise NotFound()
