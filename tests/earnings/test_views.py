@@ -66,6 +66,7 @@ def test_hq_pages(client, factories, funded):
     assert "cn" in prof and "2" in prof
     totals = client.get(reverse("earnings:hq_totals")).content.decode()
     assert "0.00" in totals
+    assert client.get(reverse("earnings:hq_totals_xlsx")).content[:2] == b"PK"
     w = S.request_withdrawal(agent=funded["mid"], amount="300", currency="CNY", payee_name="x", payee_account="1")
     client.post(reverse("earnings:hq_withdrawals"), {"action": "reject", "id": w.pk, "reason": ""})
     w.refresh_from_db()

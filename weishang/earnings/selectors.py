@@ -201,6 +201,13 @@ def hq_month_totals(year: int, month: int, currency: str | None = None) -> Month
     return MonthTotals(year, month, rows, by_type, agents_change, agents_entries, dict(table), diff)
 
 
+def totals_xlsx(t: MonthTotals) -> bytes:
+    rows = [[label, n, float(a), float(h), float(s), float(rw)] for _k, label, n, a, h, s, rw in t.rows]
+    rows.append([_("Difference"), "", float(t.difference), "", "", ""])
+    return _xlsx([_("Type"), _("Postings"), _("Agents"), _("HQ"), _("Suppliers"), _("Reward cost")], rows,
+                 f"{t.year}-{t.month:02d}")
+
+
 def profile_summary() -> dict:
     from . import services
 

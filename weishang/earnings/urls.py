@@ -11,6 +11,7 @@ urlpatterns = [
     path("statement.xlsx", views.statement_xlsx_view, name="statement_xlsx"),
     path("hq/profile/", views.hq_profile, name="hq_profile"),
     path("hq/totals/", views.hq_totals, name="hq_totals"),
+    path("hq/totals.xlsx", views.hq_totals_xlsx, name="hq_totals_xlsx"),
     path("hq/withdrawals/", views.hq_withdrawals, name="hq_withdrawals"),
     path("hq/batches/<int:pk>.xlsx", views.batch_xlsx, name="batch_xlsx"),
 ]

@@ -118,6 +118,13 @@ def hq_totals(request):
 
 
 @staff_required
+def hq_totals_xlsx(request):
+    y, m = _month(request)
+    totals = selectors.hq_month_totals(y, m, request.GET.get("currency") or None)
+    return _xlsx_response(selectors.totals_xlsx(totals), f"earnings-totals-{y}-{m:02d}.xlsx")
+
+
+@staff_required
 @require_http_methods(["GET", "POST"])
 def hq_withdrawals(request):
     reject_form = RejectForm()
