@@ -132,3 +132,48 @@ def test_stock_api_own_only_and_hq_adjust(tree):
     r = post(hq, "/api/v1/inventory/hq/adjust", {"sku_id": tree.sku.pk, "quantity": -6, "reason": "盘亏"}, "adj3")
     assert r.status_code == 409
     assert qty(None, tree.sku) == (5, 0)
+
+
+def test_every_api_endpoint_refuses_strangers(tree, factories):
+    """Anonymous: 401. Another agent / a consumer: 403 or 404, and nothing changes."""
+    give(tree.mid, tree.sku, 10)
+    c = client_for(tree.low.user)
+    no = post(c, "/api/v1/orders/restocks", {"lines": [{"sku_id": tree.sku.pk, "quantity": 2}]}, "a").json()["no"]
+    r = c.post(f"/api/v1/payments/orders/{no}/pay", {"method": "offline", "proof": png()}, HTTP_IDEMPOTENCY_KEY="o")
+    pid = r.json()["id"]
+    from weishang.payments.models import TopUp
+
+    t = pay.request_topup(user=tree.low.user, amount="10", currency="CNY", proof=png())
+    calls = [
+        ("get", f"/api/v1/orders/{no}", None),
+        ("post", f"/api/v1/orders/{no}/cancel", {}),
+        ("post", f"/api/v1/orders/{no}/received", {}),
+        ("post", f"/api/v1/orders/{no}/pass-up", {}),
+        ("post", f"/api/v1/orders/{no}/ship", {"carrier": "SF", "tracking_no": "1"}),
+        ("post", f"/api/v1/payments/{pid}/confirm", {}),
+        ("post", f"/api/v1/payments/{pid}/reject", {"reason": "x"}),
+        ("post", f"/api/v1/payments/topups/{t.pk}/confirm", {}),
+        ("post", "/api/v1/payments/topups", {"agent_id": tree.low.pk, "amount": "5", "reason": "x"}),
+        ("get", "/api/v1/inventory/hq/stock", None),
+        ("post", "/api/v1/inventory/hq/adjust", {"sku_id": tree.sku.pk, "quantity": 5, "reason": "x"}),
+    ]
+    strangers = [client_for(tree.top.user), client_for(factories.user())]
+    for method, url, body in calls:
+        anon = getattr(Client(), method)(url, json.dumps(body or {}), content_type="application/json",
+                                         HTTP_IDEMPOTENCY_KEY="s") if method == "post" else Client().get(url)
+        assert anon.status_code == 401, url
+        for s in strangers:
+            if method == "get":
+                r = s.get(url)
+            else:
+                r = s.post(url, json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"s{url}")
+            assert r.status_code in (401, 403, 404), (url, r.status_code, r.content)
+    for s in strangers:
+        assert s.get("/api/v1/orders/").json() == []
+    consumer = client_for(factories.user())
+    assert consumer.get("/api/v1/inventory/stock").status_code == 403
+    assert consumer.get("/api/v1/inventory/movements").status_code == 403
+    assert consumer.get("/api/v1/payments/balance").status_code == 404
+    order = Order.objects.get(no=no)
+    assert order.status == OrderStatus.PENDING and Payment.objects.get(pk=pid).status == "submitted"
+    assert TopUp.objects.get(pk=t.pk).status == "submitted" and qty(None, tree.sku) == (0, 0)
