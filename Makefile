@@ -29,12 +29,13 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput -v0
 
 demo: migrate
-	$(BIN)/python manage.py load_demo
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
 
 run: demo serve
 
 serve: install
-	$(BIN)/granian --interface wsgi weishang.wsgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-ws
+	@mkdir -p staticfiles  # WhiteNoise warns when STATIC_ROOT is missing; files are served from the finders
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/granian --interface wsgi weishang.wsgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-ws
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
