@@ -5,7 +5,7 @@ import zoneinfo
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from tests import factories as f
@@ -320,3 +320,23 @@ def test_times_shown_in_the_users_zone():
     assert seen["tz"] == "Asia/Shanghai"
     moment = timezone.now()
     assert timezone.localtime(moment, zoneinfo.ZoneInfo("Asia/Taipei")).utcoffset().total_seconds() == 8 * 3600
+
+
+# --- profile: time zone and language -------------------------------------------------------
+@pytest.mark.django_db
+def test_profile_sets_time_zone_and_language_which_follow_the_login(client):
+    user = f.user(phone="+886912345678")
+    client.force_login(user)
+    resp = client.post("/accounts/me/", {"name": "林小姐", "time_zone": "Asia/Taipei", "language": "zh-hant"})
+    assert resp.status_code == 302
+    user.refresh_from_db()
+    assert (user.name, user.time_zone, user.language) == ("林小姐", "Asia/Taipei", "zh-hant")
+    assert resp.cookies["django_language"].value == "zh-hant"
+    resp = client.post("/accounts/me/", {"name": "", "time_zone": "Europe/Paris", "language": "fr"})
+    assert resp.status_code == 200
+    assert set(resp.context["form"].errors) == {"time_zone", "language"}
+
+    other = Client()
+    resp = other.post("/accounts/login/", {"phone": "0912345678", "password": f.PASSWORD})
+    assert resp.cookies["django_language"].value == "zh-hant"
+    assert "登出" in other.get("/accounts/me/").content.decode()

@@ -3,6 +3,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .models import User
 from .phones import normalize_phone
 
 
@@ -40,3 +41,12 @@ class PasswordChangeForm(forms.Form):
         if data.get("new_password") and data.get("new_password") != data.get("new_password2"):
             raise ValidationError({"new_password2": _("The two passwords do not match.")})
         return data
+
+
+class ProfileForm(forms.ModelForm):
+    """What a person may change about themselves: name, time zone, language."""
+
+    class Meta:
+        model = User
+        fields = ("name", "time_zone", "language")
+        labels = {"name": _("Name"), "time_zone": _("Time zone"), "language": _("Language")}

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,15 @@ from weishang.core.forms import add_domain_error
 from weishang.core.ratelimit import client_ip
 
 from . import services
-from .forms import LoginForm, PasswordChangeForm, RegisterForm
+from .forms import LoginForm, PasswordChangeForm, ProfileForm, RegisterForm
+
+
+def _remember_language(response, user):
+    """A saved language preference follows the person to any device they log in on."""
+    if user.language:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600,
+                            samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    return response
 
 
 def _next_url(request, default="shop:home"):
@@ -34,17 +43,21 @@ def login_view(request):
             status = exc.status if exc.status == 429 else 200
         else:
             login(request, user)
-            target = _next_url(request)
-            if target:
-                return HttpResponseRedirect(target)
-            if user.is_staff:
-                return redirect("admin:index")
-            if user.is_agent:
-                return redirect("agents:home") if _has_url("agents:home") else redirect("shop:home")
-            if user.is_supplier and _has_url("orders:supplier_orders"):
-                return redirect("orders:supplier_orders")
-            return redirect("shop:home")
+            return _remember_language(_after_login(request, user), user)
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
+
+
+def _after_login(request, user):
+    target = _next_url(request)
+    if target:
+        return HttpResponseRedirect(target)
+    if user.is_staff:
+        return redirect("admin:index")
+    if user.is_agent:
+        return redirect("agents:home") if _has_url("agents:home") else redirect("shop:home")
+    if user.is_supplier and _has_url("orders:supplier_orders"):
+        return redirect("orders:supplier_orders")
+    return redirect("shop:home")
 
 
 def _has_url(name: str) -> bool:
@@ -95,4 +108,9 @@ def password_change_view(request):
 
 @login_required
 def me_view(request):
-    return render(request, "accounts/me.html", {})
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        messages.success(request, _("Your settings have been saved."))
+        return _remember_language(redirect("accounts:me"), user)
+    return render(request, "accounts/me.html", {"form": form})
