@@ -128,19 +128,22 @@ def test_flood_on_one_code_gets_429(client, batch, settings):
 
 
 def test_scan_is_written_before_the_answer(client, batch, monkeypatch):
+    from weishang.codes import services as svc
+
     code = code_of(batch, batch.serial_start)
     r = client.get(url(code))
     assert r.status_code == 200 and ScanEvent.objects.filter(serial=batch.serial_start).count() == 1
 
-    def broken(*a, **kw):
+    def broken(*a, **kw):  # fails after the state and event statements, inside the transaction
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ScanEvent.objects, "create", broken)
+    monkeypatch.setattr(svc, "_maybe_alert", broken)
     client.raise_request_exception = True
     with pytest.raises(RuntimeError):
         client.get(url(code))
     # the failed scan left nothing half-written and produced no answer
     assert CodeState.objects.get(serial=batch.serial_start).count == 1
+    assert ScanEvent.objects.filter(serial=batch.serial_start).count() == 1
 
 
 def test_genuine_query_count_is_pinned(client, batch, hq, net, django_assert_max_num_queries):
