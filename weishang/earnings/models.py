@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from weishang.core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS
 
@@ -83,9 +84,9 @@ class EarningLine(models.Model):
 
 
 class EarningState(models.TextChoices):
-    PENDING = "pending", _("pending")
-    AVAILABLE = "available", _("available")
-    REVERSED = "reversed", _("reversed")
+    PENDING = "pending", pgettext_lazy("earnings", "pending")
+    AVAILABLE = "available", pgettext_lazy("earnings", "available")
+    REVERSED = "reversed", pgettext_lazy("earnings", "reversed")
 
 
 class Earning(models.Model):

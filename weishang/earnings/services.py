@@ -401,8 +401,8 @@ def request_withdrawal(*, agent: Agent, amount, currency: str, payee_name: str, 
                         lines=[(avail, -amount), (clearing, amount)], memo=_("withdrawal request"),
                         ref_type="withdrawal", ref_id=str(w.pk), created_by=agent.user, no_negative=[avail])
     except ledger.InsufficientBalance:
-        raise WithdrawalError(_("You can withdraw at most %(a)s.") % {"a": available_balance(agent.pk, currency)},
-                              code="insufficient_balance", fields={"amount": [_("More than available.")]},
+        message = _("You can withdraw at most %(a)s.") % {"a": available_balance(agent.pk, currency)}
+        raise WithdrawalError(message, code="insufficient_balance", fields={"amount": [message]},
                               status=409) from None
     except IntegrityError:
         return Withdrawal.objects.get(agent=agent, idempotency_key=idempotency_key)
