@@ -213,9 +213,9 @@ def test_consumer_order_query_count_constant_per_line(tree, factories, address, 
     give(tree.mid, tree.sku, 50)
     give(tree.mid, tree.sku2, 50)
     user = factories.user()
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(14):
         services.create_consumer_order(user=user, shop_agent_id=tree.mid.pk, lines=[(tree.sku.pk, 1)],
                                        address=address)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         services.create_consumer_order(user=user, shop_agent_id=tree.mid.pk,
                                        lines=[(tree.sku.pk, 1), (tree.sku2.pk, 1)], address=address)

@@ -208,9 +208,9 @@ def test_routing_query_count_does_not_grow_with_depth_or_lines(tree, factories, 
         agent = factories.agent(l3, upline=agent)
     give(tree.mid, tree.sku, 100)
     give(tree.mid, tree.sku2, 100)
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(13):
         services.create_restock(user=agent.user, lines=[(tree.sku.pk, 1)])
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(16):
         services.create_restock(user=agent.user, lines=[(tree.sku.pk, 1), (tree.sku2.pk, 1)])
     with CaptureQueriesContext(connection) as shallow:
         services.create_restock(user=tree.low.user, lines=[(tree.sku.pk, 1)])

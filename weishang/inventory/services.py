@@ -61,9 +61,15 @@ def reserve(agent_id: int | None, lines: Iterable[tuple[int, int]], *, savepoint
 
 
 def try_reserve(agent_id: int | None, lines: Iterable[tuple[int, int]]) -> bool:
-    """Reserve all lines in a savepoint; False (and nothing reserved) when stock is short."""
+    """Reserve all lines or none; False when stock is short. One line needs no savepoint
+    (a conditional UPDATE that matches nothing changed nothing); several lines use one."""
+    merged = [(s, q) for s, q in _merge(lines) if q > 0]
+    if len(merged) == 1:
+        sku_id, qty = merged[0]
+        return (Stock.objects.filter(owner=owner_key(agent_id), sku_id=sku_id, quantity__gte=F("reserved") + qty)
+                .update(reserved=F("reserved") + qty)) == 1
     try:
-        reserve(agent_id, lines, savepoint=True)
+        reserve(agent_id, merged, savepoint=True)
     except OutOfStock:
         return False
     return True

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -268,19 +268,40 @@ def create_restock(*, user, lines, note: str = "") -> Order:
     currency = skus[lines[0][0]].currency
     now = timezone.now()
     total = sum((own[s] * q for s, q in lines), Decimal(0))
-    order = _create_order(kind=OrderKind.RESTOCK, status=OrderStatus.AWAITING_STOCK, buyer=user, buyer_agent=buyer,
-                          currency=currency, goods_total=total, total=total, note=note[:200], created_at=now)
+    # Route before writing the order, so it is written once in its final state.
+    wait = conf.restock_wait_hours()
+    step = 0
+    while True:
+        if stock.try_reserve(candidates[step].agent_id, lines):
+            filled = True
+            break
+        if step < len(candidates) - 1 and wait <= 0:
+            step += 1
+            continue
+        filled = False
+        break
+    seller = candidates[step]
+    is_last = step == len(candidates) - 1
+    passed = _passed_info(candidates, step)
+    fields = {"status": OrderStatus.PENDING, "payment_due_at": now + timedelta(
+        minutes=conf.restock_payment_timeout_minutes())} if filled else {
+        "status": OrderStatus.AWAITING_STOCK, "wait_until": None if is_last else now + timedelta(hours=wait)}
+    order = _create_order(kind=OrderKind.RESTOCK, buyer=user, buyer_agent=buyer, seller_agent=seller.agent,
+                          currency=currency, goods_total=total, total=total, note=note[:200], created_at=now,
+                          route_step=step, passed_over=passed, **fields)
     order_lines = OrderLine.objects.bulk_create([
-        OrderLine(order=order, sku_id=s, quantity=q, unit_price=own[s], amount=own[s] * q,
-                  buyer_level_price=own[s], source=LineSource.SELLER_STOCK) for s, q in lines])
-    if not all(line.pk for line in order_lines):  # SQLite before 3.35 returns no ids
-        order_lines = list(order.lines.all())
-    _event(order, "", OrderStatus.AWAITING_STOCK, user, _("Restock ordered."))
-    _route(order, order_lines, buyer, candidates, 0, now, pass_expired=False)
-    if order.status == OrderStatus.AWAITING_STOCK:
-        # Recorded so the upline's 补货 list and the history show who was asked.
-        _event(order, OrderStatus.AWAITING_STOCK, OrderStatus.AWAITING_STOCK, None,
-               _("Asked %(who)s to restock.") % {"who": order.seller_label})
+        OrderLine(order=order, sku_id=s, quantity=q, unit_price=own[s], amount=own[s] * q, buyer_level_price=own[s],
+                  seller_agent=seller.agent, seller_level_price=seller.prices.get(s) if seller.agent else None,
+                  source=LineSource.SELLER_STOCK if seller.agent else LineSource.HQ_STOCK) for s, q in lines])
+    if filled:
+        if not all(line.pk for line in order_lines):  # SQLite before 3.35 returns no ids
+            order_lines = list(order.lines.all())
+        OrderShare.objects.bulk_create(_restock_shares(order, order_lines, buyer, seller, candidates[:step]))
+        _event(order, "", OrderStatus.PENDING, user, _("Restock ordered; %(who)s has the stock.")
+               % {"who": order.seller_label})
+    else:
+        _event(order, "", OrderStatus.AWAITING_STOCK, user,
+               _("Restock ordered; asked %(who)s to restock.") % {"who": order.seller_label})
     return order
 
 
@@ -423,9 +444,16 @@ def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, not
     ship = validate_address(address.get("province_code"), address.get("city_code"), address.get("district_code"),
                             address.get("name"), address.get("phone"), address.get("detail"))
     sku_list = [skus[s] for s, _q in lines]
-    prices = shop_prices(agent, sku_list)
-    level_prices = dict(LevelPrice.objects.filter(level_id=agent.level_id, sku_id__in=[s.pk for s in sku_list])
-                        .values_list("sku_id", "price"))
+    # The shop agent's level price and its own shop price (if any), in one query.
+    own_price = ShopPrice.objects.filter(agent_id=agent.pk, sku_id=OuterRef("sku_id")).values("price")[:1]
+    level_prices, shop_own = {}, {}
+    for sku_id, price, shop_price in (LevelPrice.objects.filter(level_id=agent.level_id,
+                                                                sku_id__in=[s.pk for s in sku_list])
+                                      .annotate(shop=Subquery(own_price)).values_list("sku_id", "price", "shop")):
+        level_prices[sku_id] = price
+        if shop_price is not None:
+            shop_own[sku_id] = shop_price
+    prices = {s.pk: shop_own.get(s.pk, s.retail_price) for s in sku_list}
     costs = dict(DropShipCost.objects.filter(sku_id__in=[s.pk for s in sku_list if s.drop_shipped])
                  .values_list("sku_id", "cost")) if any(s.drop_shipped for s in sku_list) else {}
     fields: dict[str, list] = {}
