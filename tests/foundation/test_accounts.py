@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import zoneinfo
 
 import pytest
@@ -340,3 +341,22 @@ def test_profile_sets_time_zone_and_language_which_follow_the_login(client):
     resp = other.post("/accounts/login/", {"phone": "0912345678", "password": f.PASSWORD})
     assert resp.cookies["django_language"].value == "zh-hant"
     assert "登出" in other.get("/accounts/me/").content.decode()
+
+
+@pytest.mark.django_db
+def test_api_session_login_needs_csrf_token_login_does_not():
+    f.user(phone="+8613800138000")
+    browser = Client(enforce_csrf_checks=True)
+    body = json.dumps({"phone": "13800138000", "password": f.PASSWORD, "session": True})
+    resp = browser.post("/api/v1/auth/login", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert resp.status_code == 403 and resp.json()["code"] == "csrf_failed"
+    assert "_auth_user_id" not in browser.session
+    browser.get("/accounts/login/")  # sets the csrftoken cookie
+    token = browser.cookies["csrftoken"].value
+    resp = browser.post("/api/v1/auth/login", body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert resp.status_code == 200
+    # a mobile client asking for a token needs no CSRF token (it has no cookies to abuse)
+    resp = Client(enforce_csrf_checks=True).post(
+        "/api/v1/auth/login", json.dumps({"phone": "13800138000", "password": f.PASSWORD}),
+        content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["token"]

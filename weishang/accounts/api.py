@@ -1,7 +1,10 @@
 from django.contrib.auth import login, logout
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
+from ninja.utils import check_csrf
 
 from weishang.core.api import ErrorOut
+from weishang.core.errors import PermissionDenied
 from weishang.core.ratelimit import client_ip
 
 from . import services
@@ -42,10 +45,14 @@ class PasswordIn(Schema):
     new_password: str
 
 
-@router.post("/login", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}, auth=None)
+@router.post("/login", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut},
+             auth=None)
 def api_login(request, payload: LoginIn):
     """Log in by phone and password. Returns a bearer token for mobile clients, or sets
-    the page session when `session` is true."""
+    the page session when `session` is true (then the CSRF token is required, so another
+    site cannot log a browser into an account of its choosing)."""
+    if payload.session and check_csrf(request) is not None:
+        raise PermissionDenied(_("The page expired. Reload it and try again."), code="csrf_failed")
     user = services.check_credentials(phone=payload.phone, password=payload.password, ip=client_ip(request),
                                       request=request)
     if payload.session:
