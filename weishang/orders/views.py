@@ -286,9 +286,10 @@ def cart(request, agent_id: int):
     if request.user.is_authenticated:
         saved = list(Address.objects.filter(user=request.user)[:5])
         initial = {"idempotency_key": new_key()}
-        if saved:
-            a = saved[0]
-            initial.update(name=a.name, phone=a.phone, detail=a.detail, region=a.district_code or a.city_code)
+        picked = next((a for a in saved if str(a.pk) == request.GET.get("address")), saved[0] if saved else None)
+        if picked is not None:
+            initial.update(name=picked.name, phone=picked.phone, detail=picked.detail,
+                           region=picked.district_code or picked.city_code)
         form = AddressForm(initial=initial)
     return render(request, "orders/cart.html", {"agent": agent, "rows": rows, "total": total, "form": form,
                                                 "saved": saved})
