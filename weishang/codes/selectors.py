@@ -144,6 +144,29 @@ def holding_at(serial: int) -> Holding | None:
     return h if h is not None and serial < h.end else None
 
 
+def holder_of(serial: int):
+    """The agent holding a serial (None: still at HQ), in one short SQL statement: this is on
+    every consumer scan."""
+    from django.db import connection
+
+    from weishang.agents.models import Agent
+
+    end = connection.ops.quote_name("end")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT h.{end}, a.id, a.name, a.province_code, a.city_code, a.district_code, a.wechat_id, "
+                    f"a.user_id, a.level_id, a.status FROM {Holding._meta.db_table} h "
+                    f"JOIN {Agent._meta.db_table} a ON a.id = h.agent_id "
+                    f"WHERE h.start <= %s ORDER BY h.start DESC LIMIT 1", [serial])
+        row = cur.fetchone()
+    if row is None or serial >= row[0]:
+        return None
+    agent = Agent(id=row[1], name=row[2], province_code=row[3], city_code=row[4], district_code=row[5],
+                  wechat_id=row[6], user_id=row[7], level_id=row[8], status=row[9])
+    agent._state.adding = False
+    agent._state.db = connection.alias
+    return agent
+
+
 def overlapping(a: int, b: int, *, lock: bool = False) -> list[Holding]:
     """Holdings that intersect [a, b), in order (two bounded index range scans)."""
     qs = Holding.objects.select_for_update() if lock else Holding.objects.all()

@@ -342,8 +342,7 @@ def record_scan(*, code: str, batch: CodeBatch, serial: int, place: Place = UNKN
     The hot path of verification: four short SQL statements inside the write lock (raw SQL,
     because the time the lock is held bounds how many scans a second the database takes)."""
     now = timezone.now()
-    holding = selectors.holding_at(serial)
-    holder = holding.agent if holding is not None else None
+    holder = selectors.holder_of(serial)
     city = city_of(place.division)
     token = secrets.token_urlsafe(12)[:16]
     adapt = connection.ops.adapt_datetimefield_value

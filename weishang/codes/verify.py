@@ -9,9 +9,11 @@ time.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -84,20 +86,28 @@ def verify(request: HttpRequest, code: str) -> Outcome:
     return Outcome(result=result, visitor=visitor, new_visitor=new)
 
 
+@functools.lru_cache(maxsize=1)
+def _certificate_route() -> tuple[str, bool] | None:
+    """Which public certificate page the agents app offers: (URL name, takes the agent id)."""
+    for name, by_id in (("agents:certificate", True), ("agents:public_certificate", True),
+                        ("agents:lookup", False), ("agents:authorization_lookup", False)):
+        try:
+            reverse(name, args=[1]) if by_id else reverse(name)
+        except NoReverseMatch:
+            continue
+        return name, by_id
+    return None
+
+
 def certificate_url(agent) -> str | None:
     """The agent's public certificate / authorisation lookup, if that page exists."""
-    for name, args in (("agents:certificate", [agent.pk]), ("agents:public_certificate", [agent.pk])):
-        try:
-            return reverse(name, args=args)
-        except NoReverseMatch:
-            continue
-    for name in ("agents:lookup", "agents:authorization_lookup"):
-        try:
-            query = agent.wechat_id or agent.user.phone
-            return f"{reverse(name)}?q={query}"
-        except NoReverseMatch:
-            continue
-    return None
+    route = _certificate_route()
+    if route is None:
+        return None
+    name, by_id = route
+    if by_id:
+        return reverse(name, args=[agent.pk])
+    return f"{reverse(name)}?{urlencode({'q': agent.wechat_id or agent.user.phone})}"
 
 
 def describe(result: services.ScanResult) -> dict:
