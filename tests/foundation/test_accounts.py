@@ -116,6 +116,7 @@ def test_register_page_creates_a_consumer_once(client):
     assert resp.status_code == 302
     user = User.objects.get(phone="+886912345678")
     assert user.roles == ["consumer"] and not user.is_staff
+    assert user.time_zone == "Asia/Taipei"  # a Taiwan number starts in Taiwan's zone
     client.post("/accounts/logout/")
     resp = client.post("/accounts/register/", data)
     assert resp.status_code == 200 and resp.context["form"].errors["phone"]
@@ -221,7 +222,7 @@ def test_login_rate_limit_api(api, settings):
     body = resp.json()
     assert_error_shape(body)
     assert body["code"] == "rate_limited" and "Too many failed logins" in body["message"]
-    # another account from another address is not affected
+    # another account is not affected (the per-address limit is four times higher)
     f.user(phone="+8613800138001")
     assert api.post("/auth/login", {"phone": "13800138001", "password": f.PASSWORD}).status_code == 200
 

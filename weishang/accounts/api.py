@@ -2,8 +2,9 @@ from django.contrib.auth import login, logout
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.utils import check_csrf
+from pydantic import Field
 
-from weishang.core.api import ErrorOut
+from weishang.core.api import SAFE_TEXT, ErrorOut
 from weishang.core.errors import PermissionDenied
 from weishang.core.ratelimit import client_ip
 
@@ -14,9 +15,9 @@ router = Router(tags=["auth"])
 
 
 class LoginIn(Schema):
-    phone: str
-    password: str
-    device: str = ""
+    phone: str = Field(max_length=40)
+    password: str = Field(max_length=128)
+    device: str = Field("", max_length=60, pattern=SAFE_TEXT, description="Shown in the user's token list")
     session: bool = False
 
 
@@ -35,14 +36,14 @@ class MeOut(Schema):
 
 
 class RegisterIn(Schema):
-    phone: str
-    password: str
-    name: str = ""
+    phone: str = Field(max_length=40)
+    password: str = Field(max_length=128)
+    name: str = Field("", max_length=60, pattern=SAFE_TEXT)
 
 
 class PasswordIn(Schema):
-    old_password: str
-    new_password: str
+    old_password: str = Field(max_length=128)
+    new_password: str = Field(max_length=128)
 
 
 @router.post("/login", response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut},

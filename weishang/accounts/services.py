@@ -12,7 +12,10 @@ from weishang.core import ratelimit
 from weishang.core.errors import DomainError, RateLimited
 
 from .models import ApiToken, User
-from .phones import normalize_phone
+from .phones import normalize_phone, phone_region
+
+# A new person's time zone follows their number until they choose one.
+REGION_TIME_ZONES = {"CN": "Asia/Shanghai", "TW": "Asia/Taipei"}
 
 
 def _login_idents(phone: str, ip: str) -> list[tuple[str, str]]:
@@ -51,7 +54,11 @@ def register_consumer(*, phone: str, password: str, name: str = "") -> User:
     if User.objects.filter(phone=e164).exists():
         raise DomainError(_("This phone number is already registered."), code="phone_taken",
                           fields={"phone": [_("This phone number is already registered.")]})
+    if "\x00" in name:
+        raise DomainError(_("Remove the NUL character from this text."), code="validation_error",
+                          fields={"name": [_("Remove the NUL character from this text.")]})
     user = User(phone=e164, name=name.strip()[:60])
+    user.time_zone = REGION_TIME_ZONES.get(phone_region(e164), settings.TIME_ZONE)
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
@@ -77,7 +84,7 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
 
 
 def issue_token(user: User, device: str = "") -> str:
-    _token, key = ApiToken.issue(user, device)
+    _token, key = ApiToken.issue(user, device.replace("\x00", ""))
     return key
 
 
