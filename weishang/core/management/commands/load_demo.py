@@ -21,6 +21,13 @@ from django.utils.translation import gettext as _
 APPS = ("accounts", "catalog", "agents", "inventory", "orders", "payments", "earnings", "codes")
 
 
+def _row_count() -> int:
+    from django.apps import apps as registry
+
+    skip = {"sessions", "admin", "contenttypes"}
+    return sum(m._default_manager.count() for m in registry.get_models() if m._meta.app_label not in skip)
+
+
 def _display_width(text: str) -> int:
     """Terminal columns: CJK characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -51,23 +58,24 @@ class Command(BaseCommand):
 
     def load(self, apps) -> dict:
         ctx: dict = {"logins": [], "created": []}
+        rows_before = _row_count()
         for app in APPS:
             if app not in apps:
                 continue
             module = demo_module(app)
             if module is None or not hasattr(module, "load"):
                 continue
-            before = len(ctx["created"])
+            before = _row_count() if self.verbosity > 1 else 0
             try:
                 with transaction.atomic():
                     module.load(ctx)
             except Exception as exc:
                 raise CommandError(f"demo data for {app} failed: {exc!r}") from exc
-            made = len(ctx["created"]) - before
             if self.verbosity > 1:
-                self.stdout.write(f"{app}: {made} new")
-        created = ctx["created"]
-        self.stdout.write(_("Demo data: %(n)d new records.") % {"n": len(created)} if created
+                self.stdout.write(f"{app}: {_row_count() - before} new rows")
+        # Count rows rather than trusting each app to report what it made.
+        made = _row_count() - rows_before
+        self.stdout.write(_("Demo data: %(n)d new records.") % {"n": made} if made
                           else _("Demo data already loaded: nothing new."))
         return ctx
 
