@@ -221,3 +221,35 @@ def test_labels_refused_when_modules_would_be_too_small(client, hq, batch, setti
     r = client.get(reverse("codes:batch_labels", args=[batch.pk]), {"kind": "item", "first": 1, "count": 2,
                                                                     "size": "30x20"})
     assert r.status_code == 400
+
+
+def test_packing_line_reports_pairs_over_the_api(client, hq, batch, net):
+    top, _, _ = net
+    box = code_of(batch, batch.box_start)
+    items = [code_of(batch, batch.serial_start + s) for s in (50, 51, 52)]
+    login(client, top.user)
+    r = client.post("/api/v1/codes/packing", {"parent": box, "children": items}, content_type="application/json")
+    assert r.status_code == 403
+    login(client, hq)
+    r = client.post("/api/v1/codes/packing", {"parent": box, "children": items}, content_type="application/json")
+    assert r.status_code == 201 and r.json()["ranges"] == [[batch.serial_start + 50, batch.serial_start + 53]]
+    batch.refresh_from_db()
+    assert selectors.contents(batch, batch.box_start) == [(batch.serial_start + 50, batch.serial_start + 53),
+                                                          (batch.box_start, batch.box_start + 1)]
+
+
+def test_price_breaking_flags_shop_prices_below_floor(client, hq, net, sku, factories):
+    from decimal import Decimal
+
+    from django.contrib.auth.models import Group
+
+    from weishang.orders.models import ShopPrice
+
+    top, down, _ = net
+    ShopPrice.objects.create(agent=top, sku=sku, price=Decimal("30.00"))  # floor is 40.00
+    ShopPrice.objects.create(agent=down, sku=sku, price=Decimal("99.00"))
+    admin = factories.staff("operator")
+    admin.groups.add(Group.objects.get(name="admin"))
+    login(client, admin)
+    flags = list(client.get(reverse("codes:alerts")).context["price_flags"])
+    assert [(f.agent, f.price) for f in flags] == [(top, Decimal("30.00"))]

@@ -11,7 +11,7 @@ from pydantic import Field
 from weishang.accounts.auth import session_or_token
 from weishang.agents.models import Agent
 from weishang.core.api import SAFE_TEXT, BodyId, ErrorOut, PathId
-from weishang.core.errors import DomainError, NotFound
+from weishang.core.errors import DomainError, NotFound, PermissionDenied
 
 from . import location, services
 from . import verify as verification
@@ -153,3 +153,23 @@ def undo(request, line_id: PathId, payload: UndoIn):
     if line is None:
         raise NotFound()
     return Status(200, services.undo_line(user=user, line=line, reason=payload.reason))
+
+
+class PackingIn(Schema):
+    parent: str = Field(max_length=200, pattern=SAFE_TEXT, description="The box or case code.")
+    children: list[str] = Field(max_length=10_000, description="Item codes (for a box) or box codes (for a case).")
+
+
+class PackingOut(Schema):
+    parent: str
+    ranges: list[tuple[int, int]]
+
+
+@router.post("/packing", response={201: PackingOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             auth=session_or_token, summary="A packing line reports what it put in a box or case")
+def report_packing(request, payload: PackingIn):
+    user = request.user
+    if not (user.is_staff and user.has_perm("codes.add_packingrange")):
+        raise PermissionDenied()
+    rows = services.report_packing(parent_code=payload.parent, child_codes=payload.children)
+    return Status(201, {"parent": payload.parent, "ranges": [(r.child_start, r.child_end) for r in rows]})
