@@ -4,12 +4,12 @@ from decimal import Decimal
 
 import pytest
 
+from tests.orders.helpers import give, png
 from weishang.core.errors import DomainError
 from weishang.ledger.models import Account, AccountKind, Journal
 from weishang.ledger.selectors import drift, unbalanced_journals
 from weishang.orders import services
 from weishang.payments import services as pay
-from tests.orders.helpers import give, png
 
 pytestmark = pytest.mark.django_db
 
