@@ -50,6 +50,7 @@ class SKUAdmin(admin.ModelAdmin):
     list_filter = ("on_shelf", "drop_shipped", "currency", "supplier", "product__line")
     search_fields = ("code", "gtin", "product__name", "name")
     list_select_related = ("product", "supplier")
+    list_editable = ("on_shelf",)
     autocomplete_fields = ("product",)
     fields = ("product", ("name", "code", "gtin"), ("currency", "retail_price", "floor_price", "ceiling_price"),
               ("weight_grams", "max_per_order", "on_shelf"), ("drop_shipped", "supplier"), "position")
