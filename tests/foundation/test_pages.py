@@ -18,7 +18,7 @@ def demo_catalog():
 
 
 def test_product_list_and_detail(client, demo_catalog, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         resp = client.get("/")
     assert resp.status_code == 200
     html = resp.content.decode()
@@ -39,8 +39,21 @@ def test_query_count_does_not_grow_with_products(client, django_assert_max_num_q
     line = f.product_line()
     for i in range(30):
         f.sku(product=f.product(line=line, name=f"商品{i}"), code=f"Q{i}")
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         assert client.get("/").status_code == 200
+
+
+def test_product_line_filter(client, demo_catalog):
+    from weishang.catalog.models import ProductLine
+
+    line = ProductLine.objects.get(name="修护舒缓系列")
+    html = client.get(f"/?line={line.pk}").content.decode()
+    assert "澜溪积雪草修护霜" in html and "澜溪玻尿酸水润精华液" not in html
+    assert f'class="chip active" href="/?line={line.pk}"' in html
+    # an unknown or malformed line shows everything rather than an error
+    for bad in ("999999", "abc", "1e9", "-1"):
+        html = client.get(f"/?line={bad}").content.decode()
+        assert "澜溪玻尿酸水润精华液" in html and "澜溪积雪草修护霜" in html
 
 
 def test_off_shelf_product_is_404_and_hidden(client):

@@ -7,8 +7,12 @@ from weishang.catalog import selectors
 
 @require_GET
 def home(request):
-    products = list(selectors.shelf_products())
-    return render(request, "shop/product_list.html", {"products": products})
+    """All products on shelf; ?line=<id> shows one product line (分类)."""
+    lines = selectors.shelf_lines()
+    raw = request.GET.get("line", "")
+    line = next((x for x in lines if str(x.pk) == raw), None)
+    products = list(selectors.shelf_products(line.pk if line else None))
+    return render(request, "shop/product_list.html", {"products": products, "lines": lines, "line": line})
 
 
 @require_GET
