@@ -234,7 +234,7 @@ def _wrk_script(paths: list[str]) -> str:
     return path
 
 
-def _wrk_random(base: str, paths: list[str], duration: int, concurrency: int) -> _http.Result:
+def _wrk_random(base: str, paths: list[str], duration: int, concurrency: int, label: str) -> _http.Result:
     script = _wrk_script(paths)
     try:
         out = subprocess.run(["wrk", "--latency", "-t", "2", "-c", str(concurrency), "-d", f"{duration}s",
@@ -247,7 +247,7 @@ def _wrk_random(base: str, paths: list[str], duration: int, concurrency: int) ->
     total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = sum(int(m.group(1)) for m in re.finditer(r"Non-2xx or 3xx responses: (\d+)", out))
-    return _http.Result("/v/<random genuine code>", int(total.group(1)), _http._ms(total.group(2), total.group(3)) / 1000,
+    return _http.Result(label, int(total.group(1)), _http._ms(total.group(2), total.group(3)) / 1000,
                         float(rps.group(1)), pct["50"], pct["99"], errors, "wrk")
 
 
@@ -274,17 +274,24 @@ def part_http(batch) -> dict:
             _http.check(base, p)
         results = _http.measure(base, ["/healthz"], duration=duration, concurrency=concurrency)
         before = scans()
+        api_paths = [p.replace("/v/", "/api/v1/codes/verify/") for p in paths]
         if _http.tool() == "wrk":
-            verify = _wrk_random(base, paths, duration, concurrency)
+            verify = _wrk_random(base, paths, duration, concurrency, "/v/<random genuine code>")
+            recorded = scans() - before
+            before = scans()
+            api = _wrk_random(base, api_paths, duration, concurrency, "/api/v1/codes/verify/<random genuine code>")
         else:
             verify = _http.measure(base, [paths[0]], duration=duration, concurrency=concurrency)[0]
-        recorded = scans() - before
+            recorded = scans() - before
+            before = scans()
+            api = _http.measure(base, [api_paths[0]], duration=duration, concurrency=concurrency)[0]
+        api_recorded = scans() - before
         # a forged code: rejected before any database work (answers 404 by design)
         t0 = time.perf_counter()
         statuses = [_http.check(base, "/v/" + forged.lower()) for _ in range(200)]
         forged_ms = (time.perf_counter() - t0) / len(statuses) * 1000
-    results.append(verify)
-    return {"results": results, "recorded": recorded, "verify": verify, "forged_ms": forged_ms,
+    results += [verify, api]
+    return {"results": results, "recorded": recorded, "verify": verify, "api": api, "api_recorded": api_recorded, "forged_ms": forged_ms,
             "forged_status": sorted(set(statuses))}
 
 
@@ -331,7 +338,8 @@ def report_http(h: dict) -> None:
     print("\n-- verification over HTTP (granian, 2 workers; each scan written before the answer)")
     _http.print_table(h["results"])
     print(f"scans recorded during the verify run: {h['recorded']:,} for {h['verify'].requests:,} requests "
-          f"({h['verify'].errors} errors)")
+          f"({h['verify'].errors} errors); API run: {h['api_recorded']:,} for {h['api'].requests:,} requests "
+          f"({h['api'].errors} errors)")
     print(f"forged code, one client, sequential: {h['forged_ms']:.1f} ms per answer (status {h['forged_status']}; "
           f"includes the {os.environ.get('CODES_NEGATIVE_MIN_SECONDS', '0.03')} s floor that hides unknown vs forged)")
 
