@@ -217,3 +217,20 @@ def test_routing_query_count_does_not_grow_with_depth_or_lines(tree, factories, 
     with CaptureQueriesContext(connection) as deep:
         services.create_restock(user=agent.user, lines=[(tree.sku.pk, 1)])
     assert len(deep.captured_queries) == len(shallow.captured_queries)
+
+
+def test_hq_adjustment_fills_restocks_waiting_for_hq(tree, settings):
+    import json
+
+    from django.test import Client
+
+    settings.ORDERS_RESTOCK_WAIT_HOURS = 0
+    order = services.create_restock(user=tree.low.user, lines=[(tree.sku.pk, 3)])
+    assert order.status == OrderStatus.AWAITING_STOCK and order.seller_agent is None and order.wait_until is None
+    c = Client()
+    c.force_login(tree.hq_user)
+    r = c.post("/api/v1/inventory/hq/adjust", json.dumps({"sku_id": tree.sku.pk, "quantity": 10, "reason": "到货"}),
+               content_type="application/json", HTTP_IDEMPOTENCY_KEY="adj")
+    assert r.status_code == 201
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING and qty(None, tree.sku) == (10, 3)

@@ -98,6 +98,10 @@ def adjust(request, data: AdjustIn):
             raise PermissionDenied()
         m = services.adjust(agent_id=data.agent_id, sku_id=data.sku_id, quantity=data.quantity, reason=data.reason,
                             user=request.user)
+        if data.quantity > 0:  # waiting restocks of this owner may now be filled
+            from weishang.orders.services import retry_waiting_for
+
+            retry_waiting_for(data.agent_id)
         return 201, movement_out(m)
 
     return Status(*idempotency.run(key=key, user=request.user, endpoint="inventory.adjust", payload=data.dict(), fn=run))

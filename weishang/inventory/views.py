@@ -112,6 +112,8 @@ def hq_adjust(request):
                                 fn=lambda: (201, {"id": services.adjust(
                                     agent_id=d["agent"].pk if d["agent"] else None, sku_id=d["sku"].pk,
                                     quantity=d["quantity"], reason=d["reason"], user=request.user).pk}))
+                if d["quantity"] > 0:  # waiting restocks of this owner may now be filled
+                    order_services.retry_waiting_for(d["agent"].pk if d["agent"] else None)
                 messages.success(request, "✓")
                 return redirect("inventory:hq_stock")
             except DomainError as exc:
