@@ -4,9 +4,23 @@ plus what a test run needs whatever the environment says.
 - With DATABASE_URL set, production defaults turn HTTPS on (redirect to https, secure
   cookies); the test client speaks plain http, so tests run with HTTPS off.
 - A fast password hasher: PBKDF2's deliberate slowness costs ~0.3 s per user created.
+- SQLite tests use a file (per test process, in the temp dir) instead of Django's shared
+  in-memory database, so tests that run threads (concurrent writers, live_server) see one
+  database with the real WAL/IMMEDIATE behaviour. SQLITE_TEST_PATH overrides the path.
 """
 
+import os
+import tempfile
+
 from weishang.settings import *  # noqa: F403
+from weishang.settings import DATABASES
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {
+        **DATABASES["default"].get("TEST", {}),
+        "NAME": os.environ.get("SQLITE_TEST_PATH")
+        or os.path.join(tempfile.gettempdir(), f"weishang-test-{os.getpid()}.sqlite3"),
+    }
 
 HTTPS = False
 SECURE_SSL_REDIRECT = False
