@@ -98,6 +98,9 @@ def order_detail(request, no: str):
     lines = list(order.lines.all())
     if user.supplier_id and not user.is_staff and order.buyer_id != user.pk:
         lines = [line for line in lines if line.supplier_id == user.supplier_id]
+    for line in lines:
+        line.left = line.quantity - line.shipped_quantity
+        line.shippable = line.left > 0 and services.can_ship(user, order, line)
     from weishang.payments.models import PaymentStatus
     from weishang.payments.services import can_confirm
 
@@ -112,8 +115,7 @@ def order_detail(request, no: str):
         "can_pass_up": order.status == OrderStatus.AWAITING_STOCK and order.wait_until is not None
         and my_agent_id is not None and order.seller_agent_id == my_agent_id,
         "confirmable": [p for p in waiting if can_confirm(user, p.payee_agent_id)],
-        "can_ship": order.status in (OrderStatus.PAID, OrderStatus.SHIPPED)
-        and any(services.can_ship(user, order, line) and line.shipped_quantity < line.quantity for line in lines),
+        "can_ship": order.status in (OrderStatus.PAID, OrderStatus.SHIPPED) and any(line.shippable for line in lines),
         "ship_form": ShipForm(), "allowed": states.allowed(order.kind, order.status),
     }
     return render(request, "orders/order_detail.html", ctx)
@@ -387,6 +389,8 @@ def pick_list(request):
     for order in page:
         order.to_pick = [line for line in order.lines.all()
                          if line.source != LineSource.SUPPLIER and line.shipped_quantity < line.quantity]
+        for line in order.to_pick:
+            line.left = line.quantity - line.shipped_quantity
     return render(request, "orders/pick_list.html", {"page": page, "ship_form": ShipForm()})
 
 
