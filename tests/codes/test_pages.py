@@ -166,7 +166,7 @@ def test_pdf_labels_and_qr_images(client, hq, batch):
     assert svg.status_code == 200 and b"<svg" in svg.content
 
 
-def test_pdf_label_qr_decodes_to_the_code_url(batch):
+def test_label_geometry_keeps_the_quiet_zone_and_readable_modules(batch):
     from weishang.codes import export
 
     url = "https://brand.example/v/" + code_of(batch, batch.serial_start).lower()

@@ -69,55 +69,62 @@ def item_rows(layout: Layout, first_box: int, last_box: int, *, csv: bool = True
     return "".join(parts)
 
 
-def container_rows(layout: Layout, *, csv: bool = True) -> Iterator[str]:
-    codec = _codec(layout)
+def box_rows(layout: Layout, first: int, last: int, *, csv: bool = True) -> str:
+    """Rows for boxes [first, last) (0-based)."""
+    if last <= first:
+        return ""
+    codes = _codec(layout).bulk(layout.serial_start + layout.quantity + first, last - first, layout.version,
+                                lower=True)
+    prefix, bpc = layout.prefix, layout.boxes_per_case
+    if not csv:
+        return prefix + ("\n" + prefix).join(codes) + "\n"
+    return "".join(f"{prefix}{c},box,{(first + i) // bpc + 1},{first + i + 1}\n" for i, c in enumerate(codes))
+
+
+def case_rows(layout: Layout, first: int, last: int, *, csv: bool = True) -> str:
+    """Rows for cases [first, last) (0-based)."""
+    if last <= first:
+        return ""
+    codes = _codec(layout).bulk(layout.serial_start + layout.quantity + layout.box_count + first, last - first,
+                                layout.version, lower=True)
     prefix = layout.prefix
-    box_start = layout.serial_start + layout.quantity
-    step = 20_000
-    for first in range(0, layout.box_count, step):
-        n = min(step, layout.box_count - first)
-        codes = codec.bulk(box_start + first, n, layout.version, lower=True)
-        if csv:
-            yield "".join(f"{prefix}{c},box,{(first + i) // layout.boxes_per_case + 1},{first + i + 1}\n"
-                          for i, c in enumerate(codes))
-        else:
-            yield "".join(f"{prefix}{c}\n" for c in codes)
-    case_start = box_start + layout.box_count
-    for first in range(0, layout.case_count, step):
-        n = min(step, layout.case_count - first)
-        codes = codec.bulk(case_start + first, n, layout.version, lower=True)
-        if csv:
-            yield "".join(f"{prefix}{c},case,{first + i + 1},\n" for i, c in enumerate(codes))
-        else:
-            yield "".join(f"{prefix}{c}\n" for c in codes)
+    if not csv:
+        return prefix + ("\n" + prefix).join(codes) + "\n"
+    return "".join(f"{prefix}{c},case,{first + i + 1},\n" for i, c in enumerate(codes))
 
 
-def _boxes_per_chunk(layout: Layout, target_items: int = 20_000) -> int:
-    return max(1, target_items // layout.items_per_box)
+def _jobs(layout: Layout, csv: bool, target: int) -> list[tuple[str, int, int]]:
+    """The whole file as ordered pieces of about `target` codes."""
+    jobs = []
+    step = max(1, target // layout.items_per_box)
+    jobs += [("item", f, min(f + step, layout.box_count)) for f in range(0, layout.box_count, step)]
+    jobs += [("box", f, min(f + target, layout.box_count)) for f in range(0, layout.box_count, target)]
+    jobs += [("case", f, min(f + target, layout.case_count)) for f in range(0, layout.case_count, target)]
+    return jobs
+
+
+_ROWS = {"item": item_rows, "box": box_rows, "case": case_rows}
 
 
 def iter_file(layout: Layout, *, csv: bool = True) -> Iterator[str]:
     """The whole file as text chunks, in order, in this process (for streaming responses)."""
     if csv:
         yield CSV_HEADER
-    step = _boxes_per_chunk(layout)
-    for first in range(0, layout.box_count, step):
-        yield item_rows(layout, first, min(first + step, layout.box_count), csv=csv)
-    yield from container_rows(layout, csv=csv)
+    for kind, first, last in _jobs(layout, csv, 20_000):
+        yield _ROWS[kind](layout, first, last, csv=csv)
 
 
-def _work(args: tuple[Layout, int, int, bool]) -> bytes:
-    layout, first, last, csv = args
-    return item_rows(layout, first, last, csv=csv).encode()
+def _work(args: tuple[Layout, str, int, int, bool]) -> bytes:
+    layout, kind, first, last, csv = args
+    return _ROWS[kind](layout, first, last, csv=csv).encode()
 
 
 def write_file(layout: Layout, out: io.BufferedIOBase, *, csv: bool = True, workers: int = 2) -> int:
-    """Write the whole file using `workers` processes (ordered). Returns bytes written."""
+    """Write the whole file using `workers` processes (in order). Returns bytes written."""
     written = 0
     if csv:
         written += out.write(CSV_HEADER.encode())
-    step = _boxes_per_chunk(layout, 50_000)
-    jobs = [(layout, f, min(f + step, layout.box_count), csv) for f in range(0, layout.box_count, step)]
+    jobs = [(layout, kind, first, last, csv) for kind, first, last in _jobs(layout, csv, 100_000)]
     if workers > 1 and len(jobs) > 1:
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(workers) as pool:
@@ -126,8 +133,6 @@ def write_file(layout: Layout, out: io.BufferedIOBase, *, csv: bool = True, work
     else:
         for job in jobs:
             written += out.write(_work(job))
-    for text in container_rows(layout, csv=csv):
-        written += out.write(text.encode())
     return written
 
 
