@@ -102,3 +102,19 @@ def test_static_assets_are_served(client):
     for path in ("/static/css/app.css", "/static/vendor/htmx/htmx.min.js", "/static/vendor/echarts/echarts.min.js"):
         resp = client.get(path)
         assert resp.status_code == 200, path
+
+
+def test_not_found_page_is_friendly_and_translated(client):
+    resp = client.get("/p/424242/")
+    assert resp.status_code == 404
+    html = resp.content.decode()
+    assert "页面不存在" in html and 'href="/"' in html
+    resp = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en")
+    assert resp.status_code == 404 and "Page not found" in resp.content.decode()
+
+
+def test_server_error_page_renders_without_a_request_context():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "出错" in html or "錯誤" in html or "went wrong" in html
