@@ -96,21 +96,23 @@ class Earning(models.Model):
     line = models.ForeignKey(EarningLine, on_delete=models.PROTECT, related_name="earnings")
     order_ref = models.CharField(_("order"), max_length=64, db_index=True)
     kind = models.CharField(_("type"), max_length=30, choices=RuleKind.ALL_CHOICES)
+    # Few indexes on purpose: the release job rewrites every due row, and on PostgreSQL
+    # each index costs a write per row. (agent, state) covers the agent FK.
     agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="earnings", verbose_name=_("agent"))
+                              related_name="earnings", verbose_name=_("agent"), db_index=False)
     supplier = models.ForeignKey("catalog.Supplier", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+", verbose_name=_("supplier"))
+                                 related_name="+", verbose_name=_("supplier"), db_index=False)
     rule_version = models.ForeignKey(RuleVersion, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="earnings", verbose_name=_("rule version"))
+                                     related_name="earnings", verbose_name=_("rule version"), db_index=False)
     distance = models.PositiveSmallIntegerField(_("levels above"), default=0)
     funding = models.CharField(max_length=10)  # clearing | rewards
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     amount = money(_("amount"))
     reversed = money(_("reversed"), default=0)
     state = models.CharField(_("state"), max_length=10, choices=EarningState.choices)
-    credit_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
-    debit_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
-    journal = models.ForeignKey("ledger.Journal", on_delete=models.PROTECT, related_name="+")
+    credit_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+", db_index=False)
+    debit_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+", db_index=False)
+    journal = models.ForeignKey("ledger.Journal", on_delete=models.PROTECT, related_name="+", db_index=False)
     available_at = models.DateTimeField(_("available from"), null=True, blank=True)
     hold = models.BooleanField(_("refund open"), default=False)
     released_at = models.DateTimeField(null=True, blank=True)
@@ -124,7 +126,6 @@ class Earning(models.Model):
         indexes = [
             models.Index(fields=["state", "available_at"], name="earn_state_avail"),
             models.Index(fields=["agent", "state"], name="earn_agent_state"),
-            models.Index(fields=["release_journal"], name="earn_release"),
         ]
 
     def __str__(self) -> str:
