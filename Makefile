@@ -31,6 +31,8 @@ migrate: install
 demo: migrate
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py load_demo
 
+# `make run` is the demo: the top bar shows the demo brand unless BRAND_NAME is set.
+run: export BRAND_NAME ?= 澜溪 LANXI
 run: demo serve
 
 serve: install

@@ -294,3 +294,17 @@ def test_admin_product_image_must_be_a_small_real_image(client, settings):
                        {**base, "image": SimpleUploadedFile("ok.png", png_bytes(), "image/png")})
     assert resp.status_code == 302
     assert Product.objects.get().image
+
+
+def test_admin_lists_render_with_prices_and_chinese_labels(client, django_assert_max_num_queries):
+    client.force_login(f.staff("operator", name="运营小李"))
+    f.sku(code="LX-L1")
+    f.sku(code="LX-L2", currency="TWD", retail_price=Decimal("1280"), floor_price=Decimal("990"),
+          ceiling_price=Decimal("1490"))
+    with django_assert_max_num_queries(12):
+        resp = client.get("/admin/catalog/sku/")
+    html = resp.content.decode()
+    assert resp.status_code == 200 and "¥128.00" in html and "NT$1,280" in html
+    assert "零售价" in html and "运营小李" in html  # the admin greets people by name
+    for url in ("/admin/", "/admin/catalog/product/", "/admin/catalog/product/add/", "/admin/catalog/supplier/"):
+        assert client.get(url).status_code == 200, url

@@ -62,6 +62,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.name} {self.phone}".strip() if self.name else self.phone
 
+    def get_full_name(self) -> str:
+        return self.name or self.phone
+
+    def get_short_name(self) -> str:
+        return self.name or self.phone
+
     def clean(self) -> None:
         super().clean()
         if self.phone:

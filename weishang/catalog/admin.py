@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from weishang.core.money import format_money
+
 from .models import SKU, Product, ProductImage, ProductLine, Supplier
 
 
@@ -45,8 +47,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(SKU)
 class SKUAdmin(admin.ModelAdmin):
-    list_display = ("code", "product", "name", "currency", "retail_price", "floor_price", "ceiling_price",
-                    "on_shelf", "drop_shipped", "supplier")
+    list_display = ("code", "product", "name", "retail", "floor", "ceiling", "on_shelf", "drop_shipped", "supplier")
     list_filter = ("on_shelf", "drop_shipped", "currency", "supplier", "product__line")
     search_fields = ("code", "gtin", "product__name", "name")
     list_select_related = ("product", "supplier")
@@ -54,3 +55,15 @@ class SKUAdmin(admin.ModelAdmin):
     autocomplete_fields = ("product",)
     fields = ("product", ("name", "code", "gtin"), ("currency", "retail_price", "floor_price", "ceiling_price"),
               ("weight_grams", "max_per_order", "on_shelf"), ("drop_shipped", "supplier"), "position")
+
+    @admin.display(description=_("retail price"), ordering="retail_price")
+    def retail(self, obj):
+        return format_money(obj.retail_price, obj.currency)
+
+    @admin.display(description=_("floor price"), ordering="floor_price")
+    def floor(self, obj):
+        return format_money(obj.floor_price, obj.currency)
+
+    @admin.display(description=_("ceiling price"), ordering="ceiling_price")
+    def ceiling(self, obj):
+        return format_money(obj.ceiling_price, obj.currency)
