@@ -26,7 +26,9 @@ def login(client, user):
 def test_hq_scan_out_flow_over_pages(client, batch, hq, net):
     top, _, _ = net
     login(client, hq)
-    r = client.post(reverse("codes:ship_home"), {"to_agent": top.pk, "reference": "TH-001"})
+    r = client.post(reverse("codes:ship_home"), {"to_agent": "+86 139 0000 0000", "reference": "TH-001"})
+    assert r.status_code == 200 and "error" in r.content.decode()  # nobody has this number
+    r = client.post(reverse("codes:ship_home"), {"to_agent": top.user.phone, "reference": "TH-001"})
     assert r.status_code == 302
     shipment = Shipment.objects.get()
     assert shipment.from_agent is None and shipment.reference == "TH-001"

@@ -5,7 +5,7 @@ import functools
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from weishang.agents.models import Agent, AgentStatus
+from weishang.agents.models import Agent
 from weishang.catalog.models import SKU
 
 from .export import LABEL_SIZES_MM
@@ -33,13 +33,43 @@ class LabelForm(forms.Form):
 
 
 class ShipmentForm(forms.Form):
+    """Agents pick one of their direct downlines; HQ types the receiving agent's phone number
+    or id (a brand can have tens of thousands of agents: no giant drop-down)."""
+
     to_agent = forms.ModelChoiceField(Agent.objects.none(), label=_("ship to agent"))
     reference = forms.CharField(label=_("order or pick-up number"), max_length=40, required=False)
 
     def __init__(self, *args, agents=None, **kw):
         super().__init__(*args, **kw)
-        qs = agents if agents is not None else Agent.objects.filter(status=AgentStatus.ACTIVE)
-        self.fields["to_agent"].queryset = qs.select_related("level").order_by("name")
+        if agents is None:
+            self.fields["to_agent"] = forms.CharField(
+                label=_("ship to agent"), max_length=30,
+                help_text=_("The receiving agent's phone number or agent id."))
+        else:
+            self.fields["to_agent"].queryset = agents.select_related("level").order_by("name")
+
+    def clean_to_agent(self):
+        value = self.cleaned_data["to_agent"]
+        if isinstance(value, Agent):
+            return value
+        text = str(value).strip()
+        agent = None
+        if text.isdigit() and len(text) < 10:
+            agent = Agent.objects.filter(pk=int(text)).first()
+        if agent is None:
+            from django.core.exceptions import ValidationError
+
+            from weishang.accounts.phones import normalize_phone
+
+            try:
+                phone = normalize_phone(text)
+            except ValidationError:
+                phone = None
+            if phone:
+                agent = Agent.objects.filter(user__phone=phone).first()
+        if agent is None:
+            raise forms.ValidationError(_("No agent with this phone number or id."))
+        return agent
 
 
 class ScanForm(forms.Form):
