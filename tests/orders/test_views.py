@@ -192,3 +192,19 @@ def test_topup_by_transfer_to_upline(tree):
     assert c.post(f"/payments/topups/{t.pk}/1/").status_code == 404  # not its own
     assert login(tree.mid.user).post(f"/payments/topups/{t.pk}/1/").status_code == 302
     assert pay.prepaid_balance(tree.low.pk, "CNY") == 300
+
+
+def test_bad_form_input_is_a_clear_4xx(tree, factories):
+    c = login(factories.user())
+    assert c.post(f"/orders/shop/{tree.mid.pk}/cart/add/", {"sku": "abc"}).status_code == 404
+    assert c.post(f"/orders/shop/{tree.mid.pk}/cart/add/", {"sku": "999999"}).status_code == 404
+    agent = login(tree.low.user)
+    r = agent.post("/orders/restock/", {"idempotency_key": "bad", f"qty_{tree.sku.pk}": "-2"})
+    assert r.status_code == 200 and "form-errors" in r.content.decode()
+    r = agent.post("/orders/restock/", {f"qty_{tree.sku.pk}": "2"})  # no idempotency key
+    assert r.status_code == 200 and not Order.objects.exists()
+    r = agent.post("/orders/prices/", {"sku": tree.sku.pk, "price": "1.00"})
+    assert r.status_code == 302
+    from weishang.orders.models import ShopPrice
+
+    assert not ShopPrice.objects.exists()

@@ -254,7 +254,8 @@ def shop_qr(request, agent_id: int):
 @require_POST
 def cart_add(request, agent_id: int):
     agent = _shop_agent(agent_id)
-    sku = SKU.objects.filter(pk=request.POST.get("sku"), on_shelf=True).first()
+    raw = request.POST.get("sku", "")
+    sku = SKU.objects.filter(pk=int(raw), on_shelf=True).first() if raw.isdigit() else None
     if sku is None:
         raise Http404
     try:
