@@ -89,6 +89,11 @@ def test_public_product_list_shows_only_shelf_items(api):
     assert body["count"] == 1
     assert [s["code"] for s in body["items"][0]["skus"]] == ["A1", "A2"]
     assert body["items"][0]["skus"][0]["retail_price"] == "128.00"
+    assert api.get("/catalog/products", line_id=shown.line_id).json()["count"] == 1
+    assert api.get("/catalog/products", line_id=424242).json()["count"] == 0
+    assert api.get("/catalog/products", line_id=2**70).status_code == 422
+    assert api.get("/catalog/products", line_id=0).json()["fields"]["line_id"]
+    assert [x["id"] for x in api.get("/catalog/lines").json()] == [shown.line_id]
     assert api.get("/catalog/products", limit=1000).status_code == 422
     assert api.get("/catalog/products", offset=-1).status_code == 422
 

@@ -9,8 +9,8 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from weishang.accounts.auth import staff_only
-from weishang.core.api import SAFE_TEXT, BodyId, ErrorOut, Pagination, PathId
-from weishang.core.errors import NotFound, PermissionDenied
+from weishang.core.api import ID_MAX, SAFE_TEXT, BodyId, ErrorOut, Pagination, PathId
+from weishang.core.errors import DomainError, NotFound, PermissionDenied
 
 from . import selectors, services
 from .models import SKU, Product
@@ -122,11 +122,28 @@ def _require(request, perm: str) -> None:
         raise PermissionDenied()
 
 
+class LineOut(Schema):
+    id: int
+    name: str
+    description: str
+
+
+@router.get("/lines", response=list[LineOut], auth=None)
+def list_lines(request):
+    """Product lines (系列) with something on shelf, in display order (public)."""
+    return selectors.shelf_lines()
+
+
 @router.get("/products", response=list[ProductOut], auth=None)
 @paginate(Pagination)
-def list_products(request):
-    """Products on shelf with their SKUs on shelf (public)."""
-    return selectors.shelf_products()
+def list_products(request, line_id: int | None = None):
+    """Products on shelf with their SKUs on shelf (public); `line_id` narrows to one line."""
+    # (bounds checked here: the pagination wrapper cannot resolve an Annotated alias)
+    if line_id is not None and not 1 <= line_id <= ID_MAX:
+        raise DomainError(_("Some fields are not valid."), code="validation_error", status=422,
+                          fields={"line_id": [_("Enter a value of at least %(n)s.") % {"n": 1} if line_id < 1
+                                              else _("Enter a value of at most %(n)s.") % {"n": ID_MAX}]})
+    return selectors.shelf_products(line_id)
 
 
 @router.get("/products/{product_id}", response={200: ProductOut, 404: ErrorOut}, auth=None)
