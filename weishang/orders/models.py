@@ -33,7 +33,16 @@ order, so earnings never recomputes prices:
     units an agent already bought (a drop-shipped SKU sold from cloud stock).
 
   The shares of an order always sum to ``Order.total``; selectors.share_check() verifies.
-* ``Order.kind`` restock / consumer / pickup; ``Order.passed_over`` lists the route.
+* ``Order.kind`` restock / consumer / pickup; ``Order.passed_over`` lists the uplines the
+  restock passed over, nearest first ({"agent_id", "name"}).
+* ``order_paid``'s ``payment`` is the confirmed ``payments.Payment`` (``method`` "prepaid" or
+  "offline", ``payee_agent``); it is None only for a pick-up with nothing to pay (free
+  shipping), whose order total is 0. An offline payment confirmed by an agent payee has
+  already been taken from that payee's AGENT_EARNINGS_AVAILABLE account (it holds the
+  cash; see docs/decisions.md), so crediting its share nets to what it owes the others.
+* Restocks go paid -> received in the same transaction (units land in cloud stock), so
+  ``order_received`` follows ``order_paid`` at once for them; ``order_completed`` comes
+  ``ORDERS_RETURN_WINDOW_DAYS`` after receipt for every kind.
 """
 
 from __future__ import annotations
