@@ -257,3 +257,22 @@ def test_scan_writes_queue_on_a_file_lock_with_sqlite(batch, monkeypatch, tmp_pa
     monkeypatch.setattr(writelock, "_lock_path", lambda: str(lock))
     _scan(batch, batch.serial_start)
     assert lock.exists() and ScanEvent.objects.filter(serial=batch.serial_start).count() == 1
+
+
+def test_reward_signal_ignores_scans_before_release(batch, hq, net):
+    top, _, _ = net
+    seen = []
+
+    def receiver(sender, code, consumer, batch, **kw):
+        seen.append(code)
+
+    first_genuine_scan.connect(receiver)
+    try:
+        _scan(batch, batch.serial_start, person="leaker")  # not yet released: no reward
+        assert seen == []
+        ship(hq, top, [code_of(batch, batch.box_start)])
+        _scan(batch, batch.serial_start, person="buyer")
+        _scan(batch, batch.serial_start, person="buyer")
+    finally:
+        first_genuine_scan.disconnect(receiver)
+    assert len(seen) == 1

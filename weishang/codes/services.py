@@ -385,7 +385,9 @@ def record_scan(*, code: str, batch: CodeBatch, serial: int, place: Place = UNKN
                           city_count=city_count, unreleased_scans=unreleased)
         state._state.adding = False
         alert = _maybe_alert(event, holder, place)
-        if count == 1 and holder is not None:
+        if holder is not None and count - unreleased == 1:
+            # The first query since the item was released (scans of a leaked code before
+            # release must not take the buyer's reward).
             first_genuine_scan.send(sender=ScanEvent, code=code, consumer=consumer, batch=batch)
     return ScanResult(event=event, state=state, batch=batch, holder=holder, code=code, alert=alert)
 

@@ -254,7 +254,7 @@ def batch_file(request, pk: int, fmt: str):
     csv = fmt == "csv"
     response = StreamingHttpResponse((chunk.encode() for chunk in export.iter_file(layout, csv=csv)),
                                      content_type="text/csv; charset=utf-8" if csv else "text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="codes-{batch.pk}-{batch.lot}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="codes-{batch.pk}.{fmt}"'
     return response
 
 
