@@ -361,3 +361,19 @@ def test_api_session_login_needs_csrf_token_login_does_not():
         "/api/v1/auth/login", json.dumps({"phone": "13800138000", "password": f.PASSWORD}),
         content_type="application/json")
     assert resp.status_code == 200 and resp.json()["token"]
+
+
+@pytest.mark.django_db
+def test_admin_login_goes_through_the_rate_limited_phone_login(client, settings):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    f.staff("admin", phone="+8613800138009")
+    resp = client.get("/admin/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/admin/login/")
+    resp = client.get(resp["Location"])
+    assert resp.status_code == 302 and resp["Location"] == "/accounts/login/?next=/admin/"
+    # admin's own form cannot be used to guess passwords past the limit
+    for _ in range(5):
+        resp = client.post("/admin/login/", {"username": "13800138009", "password": "wrong"})
+        assert resp.status_code == 302 and "_auth_user_id" not in client.session
+    client.force_login(f.user())
+    assert client.get("/admin/login/").status_code == 403

@@ -47,3 +47,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "prefix", "name", "created_at", "last_used_at")
     readonly_fields = ("user", "prefix", "key_hash", "created_at", "last_used_at")
     search_fields = ("user__phone",)
+
+
+def _admin_login(request, extra_context=None):
+    """The back office has one door: the rate-limited phone login. Django admin's own
+    login form would bypass the failed-login limit, so it sends people there instead."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.urls import reverse
+
+    if request.user.is_authenticated and not request.user.is_staff:
+        raise PermissionDenied
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login"))
+
+
+admin.site.login = _admin_login  # type: ignore[method-assign]
