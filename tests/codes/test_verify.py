@@ -6,6 +6,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from weishang.codes import services
 from weishang.codes.codec import check_symbol
@@ -209,3 +212,17 @@ def test_manual_entry(client, batch):
     assert r.status_code == 302 and r["Location"].endswith(code.lower())
     r = client.get(reverse("codes:verify_home"), {"code": "nonsense"})
     assert r.status_code == 200 and "error" in r.content.decode()
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=st.text(min_size=1, max_size=60))
+def test_no_input_makes_verification_fail(client, batch, text):
+    from urllib.parse import quote
+
+    from django.test import override_settings
+
+    path = quote(text, safe="")
+    with override_settings(CODES_RATE_CLIENT=10**9):
+        for prefix in ("/v/", "/api/v1/codes/verify/"):
+            r = client.get(prefix + path)
+            assert r.status_code in (200, 301, 302, 400, 404), (prefix, text, r.status_code)
