@@ -239,9 +239,11 @@ def batch_list(request):
 def batch_detail(request, pk: int):
     batch = get_object_or_404(CodeBatch.objects.select_related("sku__product"), pk=pk)
     codec = conf.get_codec()
-    sample = [(kind, code_url(conf.site_url(), codec.encode(s, batch.key_version)))
-              for kind, s in ((_("first item"), batch.serial_start), (_("first box"), batch.box_start),
-                              (_("first case"), batch.case_start))]
+    sample = []
+    for kind, s in ((_("first item"), batch.serial_start), (_("first box"), batch.box_start),
+                    (_("first case"), batch.case_start)):
+        code = codec.encode(s, batch.key_version)
+        sample.append((kind, code_url(conf.site_url(), code), code.lower()))
     scanned = CodeState.objects.filter(batch=batch).count()
     return render(request, "codes/batch_detail.html", {"batch": batch, "sample": sample, "scanned": scanned,
                                                        "label_form": LabelForm(), "pdf_max": conf.pdf_max_labels()})
