@@ -96,3 +96,13 @@ def test_admin_rule_edit_makes_a_new_version_and_refuses_unlawful(client, factor
     resp = client.post(change, {"enabled": "on", "rates": "4", "depth": "0", "note": "raise"})
     assert resp.status_code == 302
     assert list(RuleVersion.objects.order_by("version").values_list("version", "rates")) == [(1, "3"), (2, "4")]
+
+
+def test_back_office_menu_links_open_the_hq_pages(client, factories):
+    client.force_login(factories.staff("finance"))
+    index = client.get("/admin/").content.decode()
+    for path, target in (("compliancepage", "earnings:hq_profile"), ("settlementpage", "earnings:hq_withdrawals"),
+                         ("monthtotalspage", "earnings:hq_totals")):
+        assert f"/admin/earnings/{path}/" in index
+        resp = client.get(f"/admin/earnings/{path}/")
+        assert resp.status_code == 302 and resp["Location"] == reverse(target)

@@ -5,7 +5,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Earning, EarningLine, PayoutBatch, RuleVersion, Withdrawal
+from .models import (
+    CompliancePage,
+    Earning,
+    EarningLine,
+    MonthTotalsPage,
+    PayoutBatch,
+    RuleVersion,
+    SettlementPage,
+    Withdrawal,
+)
 
 
 class RuleVersionForm(forms.ModelForm):
@@ -104,3 +113,38 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
         from django.urls import reverse
 
         return format_html('<a href="{}">{}</a>', reverse("earnings:batch_xlsx", args=[obj.pk]), _("download"))
+
+
+class LinkAdmin(admin.ModelAdmin):
+    """A menu entry that opens one of the custom HQ pages."""
+
+    url_name = ""
+
+    def changelist_view(self, request, extra_context=None):
+        from django.shortcuts import redirect
+
+        return redirect(self.url_name)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CompliancePage)
+class CompliancePageAdmin(LinkAdmin):
+    url_name = "earnings:hq_profile"
+
+
+@admin.register(SettlementPage)
+class SettlementPageAdmin(LinkAdmin):
+    url_name = "earnings:hq_withdrawals"
+
+
+@admin.register(MonthTotalsPage)
+class MonthTotalsPageAdmin(LinkAdmin):
+    url_name = "earnings:hq_totals"

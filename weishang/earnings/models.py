@@ -204,3 +204,30 @@ class Withdrawal(models.Model):
     @property
     def net(self):
         return self.amount - self.fee
+
+
+class CompliancePage(RuleVersion):
+    """Back-office menu entry for the compliance profile page (no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("compliance profile")
+        verbose_name_plural = _("compliance profile")
+
+
+class SettlementPage(Withdrawal):
+    """Back-office menu entry for the withdrawal settlement page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("withdrawal settlement")
+        verbose_name_plural = _("withdrawal settlement")
+
+
+class MonthTotalsPage(EarningLine):
+    """Back-office menu entry for the monthly totals page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("monthly totals")
+        verbose_name_plural = _("monthly totals")
