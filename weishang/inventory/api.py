@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from weishang.accounts.auth import session_or_token, staff_only
 from weishang.agents.models import Agent
@@ -40,11 +42,14 @@ class MovementOut(Schema):
     created_at: datetime
 
 
+Id = Annotated[int, Field(ge=1, le=2**53)]
+
+
 class AdjustIn(Schema):
-    sku_id: int
-    quantity: int
+    sku_id: Id
+    quantity: Annotated[int, Field(ge=-10**6, le=10**6)]
     reason: str
-    agent_id: int | None = None
+    agent_id: Id | None = None
 
 
 def stock_out(s) -> dict:
@@ -71,14 +76,16 @@ def my_stock(request):
 
 
 @router.get("/movements", response={200: list[MovementOut], **ERRORS}, summary="My stock history")
-def my_movements(request, sku_id: int | None = None, limit: int = 50, offset: int = 0):
+def my_movements(request, sku_id: int | None = Query(None, ge=1, le=2**53), limit: int = Query(50, ge=1, le=200),
+                 offset: int = Query(0, ge=0, le=10**6)):
     qs = selectors.movements_of(_my_agent(request).pk, sku_id)
     limit = max(1, min(limit, 200))
     return Status(200, [movement_out(m) for m in qs[offset:offset + limit]])
 
 
 @router.get("/hq/stock", response={200: list[StockOut], **ERRORS}, auth=staff_only, summary="All stock (HQ)")
-def all_stock(request, sku_id: int | None = None, limit: int = 100, offset: int = 0):
+def all_stock(request, sku_id: int | None = Query(None, ge=1, le=2**53), limit: int = Query(100, ge=1, le=500),
+              offset: int = Query(0, ge=0, le=10**6)):
     qs = selectors.all_stock()
     if sku_id:
         qs = qs.filter(sku_id=sku_id)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from weishang.accounts.auth import session_or_token
 from weishang.core import idempotency
@@ -20,9 +22,13 @@ router = Router(tags=["orders"], auth=session_or_token)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
+Id = Annotated[int, Field(ge=1, le=2**53)]
+Qty = Annotated[int, Field(ge=-10**6, le=10**6)]
+
+
 class LineIn(Schema):
-    sku_id: int
-    quantity: int
+    sku_id: Id
+    quantity: Qty
 
 
 class AddressIn(Schema):
@@ -40,7 +46,7 @@ class RestockIn(Schema):
 
 
 class ConsumerOrderIn(Schema):
-    shop_agent_id: int
+    shop_agent_id: Id
     lines: list[LineIn]
     address: AddressIn
     note: str = ""
@@ -59,7 +65,7 @@ class ReasonIn(Schema):
 class ShipIn(Schema):
     carrier: str
     tracking_no: str
-    quantities: dict[int, int] | None = None
+    quantities: dict[Id, Qty] | None = None
 
 
 class LineOut(Schema):
@@ -168,7 +174,8 @@ def create_pickup(request, data: PickupIn):
 
 
 @router.get("/", response={200: list[OrderOut], **ERRORS}, summary="My orders (bought, or sold with role=seller)")
-def list_orders(request, role: str = "buyer", status: str = "", limit: int = 50, offset: int = 0):
+def list_orders(request, role: str = "buyer", status: str = "", limit: int = Query(50, ge=1, le=100),
+                offset: int = Query(0, ge=0, le=10**6)):
     agent = getattr(request.user, "agent", None)
     if role == "seller":
         qs = selectors.sold(agent.pk) if agent else Order.objects.none()

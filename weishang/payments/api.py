@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Path, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from weishang.accounts.auth import session_or_token
 from weishang.agents.models import Agent
@@ -50,7 +52,7 @@ class BalanceOut(Schema):
 
 
 class HqTopUpIn(Schema):
-    agent_id: int
+    agent_id: Annotated[int, Field(ge=1, le=2**53)]
     amount: str
     currency: str = "CNY"
     reason: str
@@ -87,12 +89,12 @@ def pay(request, no: str, method: Form[str], reference: Form[str] = "", proof: F
 
 @router.post("/{payment_id}/confirm", response={200: PaymentOut, **ERRORS},
              summary="The payee confirms an offline transfer")
-def confirm(request, payment_id: int):
+def confirm(request, payment_id: int = Path(..., ge=1, le=2**53)):
     return Status(200, payment_out(services.confirm(payment_id=payment_id, user=request.user)))
 
 
 @router.post("/{payment_id}/reject", response={200: PaymentOut, **ERRORS})
-def reject(request, payment_id: int, data: RejectIn):
+def reject(request, data: RejectIn, payment_id: int = Path(..., ge=1, le=2**53)):
     return Status(200, payment_out(services.reject(payment_id=payment_id, user=request.user, reason=data.reason)))
 
 
@@ -134,5 +136,5 @@ def request_topup(request, amount: Form[str], proof: File[UploadedFile], currenc
 
 
 @router.post("/topups/{topup_id}/confirm", response={200: TopUpOut, **ERRORS})
-def confirm_topup(request, topup_id: int):
+def confirm_topup(request, topup_id: int = Path(..., ge=1, le=2**53)):
     return Status(200, topup_out(services.decide_topup(topup_id=topup_id, user=request.user, approve=True)))
