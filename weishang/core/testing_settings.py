@@ -15,16 +15,10 @@ import tempfile
 from weishang.settings import *  # noqa: F403
 from weishang.settings import DATABASES
 
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {
-        **DATABASES["default"].get("TEST", {}),
+_db: dict = DATABASES["default"]
+if str(_db["ENGINE"]).endswith("sqlite3"):
+    _db["TEST"] = {
+        **dict(_db.get("TEST") or {}),
         "NAME": os.environ.get("SQLITE_TEST_PATH")
         or os.path.join(tempfile.gettempdir(), f"weishang-test-{os.getpid()}.sqlite3"),
     }
-
-HTTPS = False
-SECURE_SSL_REDIRECT = False
-SESSION_COOKIE_SECURE = False
-CSRF_COOKIE_SECURE = False
-SECURE_HSTS_SECONDS = 0
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
