@@ -195,8 +195,8 @@ class OrderEvent(models.Model):
     """One status change: who, when, why."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16)
+    from_status = models.CharField(_("from"), max_length=16, blank=True, choices=OrderStatus.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=OrderStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+", verbose_name=_("by"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
