@@ -189,3 +189,11 @@ def test_load_demo_is_idempotent_and_prints_the_logins():
     for role, phone in (("operator", "+8613800000002"), ("finance", "+8613800000003"),
                         ("warehouse", "+8613800000004")):
         assert User.objects.get(phone=phone).groups.filter(name=role).exists()
+
+
+def test_the_suite_runs_with_its_test_settings():
+    # pins weishang.core.testing_settings: plain http even with DATABASE_URL, fast hashing
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    assert settings.SECURE_SSL_REDIRECT is False and settings.SESSION_COOKIE_SECURE is False
+    if connection.vendor == "sqlite":
+        assert connection.settings_dict["TEST"]["NAME"]  # a file, so threads share one database

@@ -22,3 +22,10 @@ if str(_db["ENGINE"]).endswith("sqlite3"):
         "NAME": os.environ.get("SQLITE_TEST_PATH")
         or os.path.join(tempfile.gettempdir(), f"weishang-test-{os.getpid()}.sqlite3"),
     }
+
+HTTPS = False
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
