@@ -27,3 +27,13 @@ def money():
 def _plain_http(settings):
     # With DATABASE_URL set, HTTPS defaults on and the test client's http requests would be redirected.
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fee_templates():
+    # Fee templates are cached per process; each test starts from its own database state.
+    from weishang.orders.services import clear_fee_template_cache
+
+    clear_fee_template_cache()
+    yield
+    clear_fee_template_cache()

@@ -420,14 +420,40 @@ def validate_address(province_code, city_code, district_code, name, phone, detai
             "address_text": region.full_name[:120], "address_detail": detail.strip()[:200]}
 
 
-def shipping_fee_for(currency: str, province_code: str, city_code: str, units: int, goods_total: Decimal) -> Decimal:
+_TEMPLATES: dict[str, tuple[float, object]] = {}
+TEMPLATE_CACHE_SECONDS = 10.0
+
+
+def clear_fee_template_cache(**_kwargs) -> None:
+    _TEMPLATES.clear()
+
+
+def _active_template(currency: str):
+    """The active fee template of a currency with its rules, cached in this process for a
+    few seconds (cleared at once when a template or rule is saved here): the hot path of
+    every consumer order and pick-up reads it."""
+    import time
+
+    now = time.monotonic()
+    hit = _TEMPLATES.get(currency)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     template = next(iter(FeeTemplate.objects.filter(currency=currency, is_active=True).order_by("-id")[:1]), None)
+    value = None
+    if template is not None:
+        rules = [fees.Rule(r.province_code, r.city_code, r.first_fee, r.extra_fee) for r in template.rules.all()]
+        value = (template.first_fee, template.extra_fee, template.free_over, rules)
+    _TEMPLATES[currency] = (now + TEMPLATE_CACHE_SECONDS, value)
+    return value
+
+
+def shipping_fee_for(currency: str, province_code: str, city_code: str, units: int, goods_total: Decimal) -> Decimal:
+    template = _active_template(currency)
     if template is None:
         return Decimal("0.00")
-    rules = [fees.Rule(r.province_code, r.city_code, r.first_fee, r.extra_fee) for r in template.rules.all()]
-    return fees.shipping_fee(first_fee=template.first_fee, extra_fee=template.extra_fee,
-                             free_over=template.free_over, rules=rules, province_code=province_code,
-                             city_code=city_code, units=units, goods_total=goods_total)
+    first_fee, extra_fee, free_over, rules = template
+    return fees.shipping_fee(first_fee=first_fee, extra_fee=extra_fee, free_over=free_over, rules=rules,
+                             province_code=province_code, city_code=city_code, units=units, goods_total=goods_total)
 
 
 @transaction.atomic
