@@ -21,7 +21,21 @@ def _opening(agent_id, sku, qty: int, ref: str, user, ctx) -> None:
     ctx.setdefault("created", []).append(f"stock {ref}")
 
 
+def _logins(ctx: dict) -> None:
+    """The warehouse and supplier logins matter for this area: make sure they are printed."""
+    from django.utils.translation import gettext as _
+
+    from weishang.accounts.demo import DEMO_PASSWORD
+
+    listed = {phone for _label, phone, _pw in ctx.setdefault("logins", [])}
+    for key, label in (("hq_warehouse", _("HQ warehouse")), ("supplier_user", _("Supplier"))):
+        user = ctx.get(key)
+        if user is not None and user.phone not in listed:
+            ctx["logins"].append((label, user.phone, DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else None))
+
+
 def load(ctx: dict) -> None:
+    _logins(ctx)
     user = ctx.get("hq_warehouse") or ctx.get("hq_admin")
     skus = list(ctx.get("skus") or SKU.objects.all())
     for sku in skus:
