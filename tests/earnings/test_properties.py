@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests import factories as F
 from weishang.core.errors import DomainError
+from weishang.earnings import selectors
 from weishang.earnings import services as S
 from weishang.earnings.models import Earning, EarningLine
 from weishang.earnings.rules import PaidLine, Share
@@ -111,6 +112,7 @@ def _scenario(data):
     # (i) and (iv)
     assert unbalanced_journals() == []
     assert drift() == []
+    assert selectors.pending_mismatches() == []
     # (ii) rewards never beyond the cap
     cap = Decimal(str(S.conf.reward_cap_percent()))
     for line in EarningLine.objects.all():

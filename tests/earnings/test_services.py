@@ -186,6 +186,7 @@ def test_ledger_check_reports_drift(tree):
     Account.objects.filter(agent=tree["mid"]).update(balance=Decimal("1.00"))
     with pytest.raises(CommandError):
         call_command("ledger_check")
+    assert selectors.pending_mismatches() == [(tree["mid"].pk, "CNY", Decimal("1.00"), Decimal("10.00"))]
     assert Entry.objects.filter(account__kind=AccountKind.AGENT_EARNINGS_PENDING).count() == 1
 
 

@@ -214,3 +214,24 @@ def profile_summary() -> dict:
     prof = services.profile()
     return {"profile": prof, "cap": conf.reward_cap_percent(), "window_days": conf.return_window().days,
             "rules": services.rules_in_force()}
+
+
+def pending_mismatches() -> list[tuple[int, str, Decimal, Decimal]]:
+    """Agents whose pending-earnings account differs from the sum of their pending
+    earnings (amount less reversed): (agent id, currency, account balance, earnings)."""
+    from django.db.models import F
+
+    from .models import Earning, EarningState
+
+    sums = {(a, c): money_of(s) for a, c, s in
+            Earning.objects.filter(state=EarningState.PENDING, agent__isnull=False)
+            .values("agent_id", "currency").annotate(s=cents_sum(F("amount") - F("reversed")))
+            .values_list("agent_id", "currency", "s")}
+    out = []
+    for agent_id, currency, balance in Account.objects.filter(kind=K.AGENT_EARNINGS_PENDING).values_list(
+            "agent_id", "currency", "balance"):
+        expected = sums.pop((agent_id, currency), Decimal(0))
+        if balance.quantize(Decimal("0.01")) != expected:
+            out.append((agent_id, currency, balance, expected))
+    out += [(a, c, Decimal(0), s) for (a, c), s in sums.items() if s]
+    return out
