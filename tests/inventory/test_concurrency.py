@@ -93,3 +93,20 @@ def test_restocks_race_for_the_uplines_last_units(factories):
     assert bought == UNITS * 2
     assert stock_selectors.drift() == []
     assert sum(pay.prepaid_balance(b.pk, "CNY") for b in buyers) == Decimal(1000 * THREADS - 180 * UNITS)
+
+
+def test_paying_one_order_from_many_threads_charges_once(factories):
+    if not _file_or_server_db():
+        pytest.skip("threads need a shared database: PostgreSQL, or SQLite on a file (SQLITE_TEST_PATH)")
+    from weishang.payments import services as pay
+    from weishang.payments.models import Payment
+
+    tree = build_tree(factories)
+    give(tree.mid, tree.sku, 3)
+    pay.hq_topup(agent=tree.low, amount="10000", currency="CNY", reason="t", user=tree.hq_user)
+    order = services.create_restock(user=tree.low.user, lines=[(tree.sku.pk, 3)])
+    ok, refused = _race(lambda i: pay.pay(order_no=order.no, user=tree.low.user, method="prepaid").pk)
+    assert len(ok) == 1 and set(refused) <= {"already_paid", "payment_pending", "not_payable"}
+    assert Payment.objects.filter(order=order, status="confirmed").count() == 1
+    assert pay.prepaid_balance(tree.low.pk, "CNY") == Decimal("9730.00")
+    assert Stock.objects.get(owner=f"a{tree.low.pk}", sku=tree.sku).quantity == 3
