@@ -72,7 +72,7 @@ def load(ctx: dict) -> None:
     # Restocks: agents whose upline is of a higher level buy from it (or further up / HQ).
     buyers = [a for a in Agent.objects.select_related("level", "upline__level").filter(status="active")
               .exclude(upline=None).order_by("depth", "id") if a.level_id in priced
-              and a.upline.level.rank < a.level.rank][:4]
+              and a.upline is not None and a.upline.level.rank < a.level.rank][:4]
     for i, agent in enumerate(buyers):
         note = f"demo:restock:{i}"
         if _done(note):
@@ -83,13 +83,13 @@ def load(ctx: dict) -> None:
             continue
         ctx["created"].append(f"restock {order.no}")
         if order.status == OrderStatus.PENDING and i % 2 == 0:
-            seller_user = order.seller_agent.user if order.seller_agent_id else ctx.get("hq_finance")
+            seller_user = order.seller_agent.user if order.seller_agent is not None else ctx.get("hq_finance")
             _pay_offline(order, seller_user)
     # Consumer orders in the shop of an agent holding stock.
     consumer = ctx.get("consumer")
     shop_stock = (Stock.objects.filter(agent__isnull=False, sku=sku, agent__status="active",
                                        agent__level_id__in=priced).order_by("-quantity").first())
-    if consumer is None or shop_stock is None:
+    if consumer is None or shop_stock is None or shop_stock.agent is None:
         return
     shop = shop_stock.agent
     ctx.setdefault("shop_agent", shop)

@@ -137,7 +137,7 @@ class Order(models.Model):
 
     @property
     def seller_label(self) -> str:
-        return self.seller_agent.name if self.seller_agent_id else str(_("HQ"))
+        return self.seller_agent.name if self.seller_agent is not None else str(_("HQ"))
 
 
 class OrderLine(models.Model):

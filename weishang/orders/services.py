@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -118,11 +119,11 @@ def _create_order(**fields) -> Order:
     raise Conflict(_("Could not allocate an order number; please retry."), code="order_number_collision")
 
 
-def _event(order: Order, frm: str, to: str, actor, reason: str) -> None:
+def _event(order: Order, frm: str, to: str, actor, reason: Any) -> None:
     OrderEvent.objects.create(order=order, from_status=frm, to_status=to, actor=actor, reason=str(reason)[:200])
 
 
-def transition(order: Order, to: str, *, actor=None, reason: str = "", **stamps) -> Order:
+def transition(order: Order, to: str, *, actor=None, reason: Any = "", **stamps) -> Order:
     """Move the order to `to` if the state machine allows it, atomically (a concurrent
     change of status makes this fail instead of applying twice), and record the event."""
     frm = order.status
@@ -205,7 +206,7 @@ def _restock_shares(order: Order, lines: list[OrderLine], buyer: Agent, seller: 
 
 
 def _assign_seller(order: Order, lines: list[OrderLine], buyer: Agent, seller: Candidate,
-                   passed: list[Candidate], *, actor=None, reason: str = "") -> None:
+                   passed: list[Candidate], *, actor=None, reason: Any = "") -> None:
     """The seller has reserved the units: fix prices and shares, and ask for payment."""
     now = timezone.now()
     for line in lines:
@@ -313,7 +314,7 @@ def advance_waiting(order_id: int, now: datetime | None = None) -> str:
         order = _lock(order_id)
         if order.status != OrderStatus.AWAITING_STOCK:
             return order.status
-        buyer = Agent.objects.select_related("level").get(pk=order.buyer_agent_id)
+        buyer = Agent.objects.select_related("level").get(pk=int(order.buyer_agent_id or 0))
         lines = list(order.lines.all())
         _own, candidates = supply_candidates(buyer, [line.sku_id for line in lines])
         # The tree may have changed: find the current seller in the new candidate list.
@@ -413,7 +414,7 @@ def validate_address(province_code, city_code, district_code, name, phone, detai
         fields["phone"] = list(exc.messages)
     if not (detail or "").strip():
         fields["detail"] = [_("Enter the street address.")]
-    if fields:
+    if fields or region is None:
         raise DomainError(next(iter(fields.values()))[0], code="invalid_address", fields=fields)
     return {"ship_name": name.strip()[:60], "ship_phone": phone, "province_code": region.province,
             "city_code": region.city or "", "district_code": region.district or "",
@@ -599,7 +600,7 @@ def _reserved_lines(order: Order) -> list[tuple[int, int, int | None]]:
     return out
 
 
-def mark_paid(order: Order, *, payment, actor, reason: str = "") -> Order:
+def mark_paid(order: Order, *, payment, actor, reason: Any = "") -> Order:
     """Called by payments once the money is in clearing (same transaction): take the
     reserved units, record the movement, and send order_paid."""
     now = timezone.now()
@@ -636,7 +637,7 @@ def _record_volume(order: Order, at: datetime) -> None:
         record(order.buyer_agent, order.goods_total, at)
 
 
-def cancel(order: Order, *, actor, reason: str = "", system: bool = False) -> Order:
+def cancel(order: Order, *, actor, reason: Any = "", system: bool = False) -> Order:
     with transaction.atomic():
         order = _lock(order.pk)
         if not system:
@@ -745,7 +746,7 @@ def fully_shipped(order: Order) -> bool:
     return not order.lines.filter(shipped_quantity__lt=F("quantity")).exists()
 
 
-def confirm_received(order: Order, *, actor, reason: str = "", system: bool = False) -> Order:
+def confirm_received(order: Order, *, actor, reason: Any = "", system: bool = False) -> Order:
     with transaction.atomic():
         order = _lock(order.pk)
         if not system and (actor is None or actor.pk != order.buyer_id):

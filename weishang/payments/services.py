@@ -55,7 +55,7 @@ def pay(*, order_no: str, user, method: str, proof=None, reference: str = "") ->
         if provider is None or payer_role(order) not in provider.payers:
             raise DomainError(_("This payment method is not available for this order."), code="invalid_method",
                               fields={"method": [_("Choose another payment method.")]})
-        if order.buyer_agent_id and not order.buyer_agent.can_trade:
+        if order.buyer_agent is not None and not order.buyer_agent.can_trade:
             raise DomainError(_("Your agent account is frozen or expired; you cannot trade now."),
                               code="agent_not_active", status=403)
         if Payment.objects.filter(order=order, status=PaymentStatus.SUBMITTED).exists():
@@ -86,6 +86,8 @@ def settle(payment: Payment, *, actor) -> Payment:
         payment.status = PaymentStatus.CONFIRMED
         order = payment.order
         provider = providers.get(payment.method)
+        if provider is None:
+            raise DomainError(_("This payment method is not available for this order."), code="invalid_method")
         clearing = account(AccountKind.PAYMENT_CLEARING, payment.currency)
         lines = provider.source_lines(payment) + [(clearing, Decimal(payment.amount))]
         if payment.amount:
