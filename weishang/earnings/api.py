@@ -22,7 +22,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 def _agent(request: HttpRequest) -> Agent:
-    agent = Agent.objects.filter(user=request.user).first()
+    agent = Agent.objects.filter(user_id=request.user.pk).first() if request.user.pk else None
     if agent is None:
         raise PermissionDenied(_("Only agents have earnings."))
     return agent

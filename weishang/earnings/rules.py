@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +31,7 @@ HUNDRED = Decimal(100)
 @dataclass(frozen=True)
 class Profile:
     code: str
-    name: str
+    name: Any  # a lazy translation
     max_depth: int  # generations above the origin that may receive anything from one sale
     headcount_rewards: bool
     entry_fee: bool

@@ -104,14 +104,14 @@ def statement(agent, year: int, month: int, currency: str | None = None) -> Stat
           .annotate(cents=cents_sum()).order_by("journal__created_at", "journal_id"))
     rows, running = [], opening
     for r in qs:
-        r["amount"] = money_of(r["cents"])
-        if not r["amount"]:
+        amount = money_of(r["cents"])
+        if not amount:
             continue
-        running += r["amount"]
+        running += amount
         ref = r["journal__ref_id"] if r["journal__ref_type"] == "order" else (
             f"#{r['journal__ref_id']}" if r["journal__ref_type"] == "withdrawal" else "")
         rows.append(StatementRow(r["journal__created_at"], r["journal__kind"], journal_label(r["journal__kind"]),
-                                 ref, r["journal__memo"], r["amount"], running))
+                                 ref, r["journal__memo"], amount, running))
     return Statement(agent, currency, year, month, opening, running, rows)
 
 

@@ -187,7 +187,7 @@ def settle_lines(lines: Sequence[R.PaidLine], *, paid_at: datetime | None = None
     created = 0
     with transaction.atomic():
         refs = [ln.ref for ln, _a in plans]
-        known = set()
+        known: set[str] = set()
         for i in range(0, len(refs), 5000):
             known.update(EarningLine.objects.filter(ref__in=refs[i:i + 5000]).values_list("ref", flat=True))
         fresh = [(ln, allocs) for ln, allocs in plans if ln.ref not in known]
@@ -212,7 +212,7 @@ def settle_lines(lines: Sequence[R.PaidLine], *, paid_at: datetime | None = None
                                                lines=((debit.pk, -a.amount), (credit.pk, a.amount)),
                                                memo=ln.ref, ref_type="order", ref_id=ln.order_ref))
                 rows.append([key, line_ids[ln.ref], ln.order_ref, a.kind, a.agent_id, a.supplier_id,
-                             rv.pk if version else None, a.distance, a.funding, ln.currency, a.amount, Decimal(0),
+                             rv.pk if rv is not None and version else None, a.distance, a.funding, ln.currency, a.amount, Decimal(0),
                              EarningState.PENDING if a.agent_id else EarningState.AVAILABLE, credit.pk, debit.pk,
                              None, False, None if a.agent_id else at, at])
         journals = ledger.post_many(postings, batch_size=batch_size)
@@ -398,7 +398,7 @@ def request_withdrawal(*, agent: Agent, amount, currency: str, payee_name: str, 
                                           payee_name=payee_name.strip(), payee_account=payee_account.strip(),
                                           payee_bank=payee_bank.strip(), idempotency_key=idempotency_key)
             ledger.post(key=f"wd:{w.pk}", kind="withdrawal", currency=currency,
-                        lines=[(avail, -amount), (clearing, amount)], memo=_("withdrawal request"),
+                        lines=[(avail, -amount), (clearing, amount)], memo="withdrawal request",
                         ref_type="withdrawal", ref_id=str(w.pk), created_by=agent.user, no_negative=[avail])
     except ledger.InsufficientBalance:
         message = _("You can withdraw at most %(a)s.") % {"a": available_balance(agent.pk, currency)}

@@ -26,8 +26,8 @@ class AccountAdmin(ReadOnly):
 
 class EntryInline(admin.TabularInline):
     model = Entry
-    fields = ["account", "amount"]
-    readonly_fields = fields
+    fields = ("account", "amount")
+    readonly_fields = ("account", "amount")
     extra = 0
     can_delete = False
 
