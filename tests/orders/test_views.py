@@ -208,3 +208,11 @@ def test_bad_form_input_is_a_clear_4xx(tree, factories):
     from weishang.orders.models import ShopPrice
 
     assert not ShopPrice.objects.exists()
+
+
+def test_seller_sees_its_price_difference(tree):
+    give(tree.mid, tree.sku, 10)
+    order = services.create_restock(user=tree.low.user, lines=[(tree.sku.pk, 10)])
+    page = login(tree.mid.user).get(f"/orders/{order.no}/").content.decode()
+    assert "200.00" in page  # (90 - 70) x 10
+    assert "200.00" not in login(tree.low.user).get(f"/orders/{order.no}/").content.decode()

@@ -102,6 +102,12 @@ def order_detail(request, no: str):
         left = line.quantity - line.shipped_quantity
         setattr(line, "left", left)  # noqa: B010
         setattr(line, "shippable", left > 0 and services.can_ship(user, order, line))  # noqa: B010
+    margin = None
+    if my_agent_id is not None and order.seller_agent_id == my_agent_id and order.status != OrderStatus.AWAITING_STOCK:
+        # What the seller keeps: the price difference (差价) over its own level price.
+        own = [(line.seller_level_price if order.kind == "restock" else line.buyer_level_price) for line in lines]
+        if all(p is not None for p in own):
+            margin = sum((line.amount - p * line.quantity for line, p in zip(lines, own, strict=True)), Decimal(0))
     from weishang.payments.models import PaymentStatus
     from weishang.payments.services import can_confirm
 
@@ -117,7 +123,7 @@ def order_detail(request, no: str):
         and my_agent_id is not None and order.seller_agent_id == my_agent_id,
         "confirmable": [p for p in waiting if can_confirm(user, p.payee_agent_id)],
         "can_ship": order.status in (OrderStatus.PAID, OrderStatus.SHIPPED) and any(getattr(line, "shippable", False) for line in lines),
-        "ship_form": ShipForm(), "allowed": states.allowed(order.kind, order.status),
+        "ship_form": ShipForm(), "allowed": states.allowed(order.kind, order.status), "margin": margin,
     }
     return render(request, "orders/order_detail.html", ctx)
 
