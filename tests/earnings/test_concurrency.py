@@ -67,3 +67,12 @@ def test_concurrent_withdrawals_never_exceed_available(tree, factories, settings
     assert sum(isinstance(r, Withdrawal) for r in paid) == 1
     assert Journal.objects.filter(key=f"wd-paid:{ok[0].pk}").count() == 1
     assert unbalanced_journals() == [] and drift() == []
+
+
+def test_concurrent_confirmations_of_one_payment_post_once(tree):
+    S.save_rule(kind="same_level", rates="3")
+    lines = [restock(f"C{i}", tree["b"], tree["mid"], "100.00", order="OC") for i in range(3)]
+    results = run_threads(6, lambda i: S.settle_lines(lines))
+    assert sorted(results) == [0, 0, 0, 0, 0, 6]
+    assert Journal.objects.filter(kind__startswith="earning:").count() == 6
+    assert unbalanced_journals() == [] and drift() == []

@@ -148,7 +148,11 @@ def settle_lines(lines: Sequence[R.PaidLine], *, paid_at: datetime | None = None
         agents = agent_nodes({i for ln in lines for i in (ln.origin_id, ln.sharer_id) if i}, prof.max_depth)
 
     plans: list[tuple[R.PaidLine, list[R.Allocation]]] = []
+    seen: set[str] = set()
     for ln in lines:
+        if ln.ref in seen:  # the same line twice in one call counts once
+            continue
+        seen.add(ln.ref)
         try:
             allocs = R.compute_line(ln, specs, prof, cap, agents)
         except R.RuleError as exc:
@@ -184,7 +188,17 @@ def settle_lines(lines: Sequence[R.PaidLine], *, paid_at: datetime | None = None
             return accs[Account.make_key(K.SUPPLIER_PAYABLE, cur, supplier_id=a.supplier_id)]
         return accs[Account.make_key(K.HQ_REVENUE, cur)]
 
-    created = 0
+    try:
+        return _insert_settlement(plans, rules, accs, credit_account, prof, cap, paid_at, batch_size)
+    except IntegrityError:
+        # A concurrent confirmation of the same payment settled these lines first (their
+        # keys are unique): nothing is posted twice, and this call has nothing to add.
+        if EarningLine.objects.filter(ref__in=[ln.ref for ln, _a in plans]).count() == len(plans):
+            return 0
+        raise
+
+
+def _insert_settlement(plans, rules, accs, credit_account, prof, cap, paid_at, batch_size) -> int:
     with transaction.atomic():
         refs = [ln.ref for ln, _a in plans]
         known: set[str] = set()
@@ -212,8 +226,8 @@ def settle_lines(lines: Sequence[R.PaidLine], *, paid_at: datetime | None = None
                                                lines=((debit.pk, -a.amount), (credit.pk, a.amount)),
                                                memo=ln.ref, ref_type="order", ref_id=ln.order_ref))
                 rows.append([key, line_ids[ln.ref], ln.order_ref, a.kind, a.agent_id, a.supplier_id,
-                             rv.pk if rv is not None and version else None, a.distance, a.funding, ln.currency, a.amount, Decimal(0),
-                             EarningState.PENDING if a.agent_id else EarningState.AVAILABLE, credit.pk, debit.pk,
+                             rv.pk if rv is not None and version else None, a.distance, a.funding, ln.currency,
+                             a.amount, Decimal(0), EarningState.PENDING if a.agent_id else EarningState.AVAILABLE, credit.pk, debit.pk,
                              None, False, None if a.agent_id else at, at])
         journals = ledger.post_many(postings, batch_size=batch_size)
         for row in rows:
@@ -222,8 +236,7 @@ def settle_lines(lines: Sequence[R.PaidLine], *, paid_at: datetime | None = None
                                      "distance", "funding", "currency", "amount", "reversed", "state",
                                      "credit_account", "debit_account", "available_at", "hold", "released_at",
                                      "created_at", "journal"], [tuple(r) for r in rows], batch_size=batch_size)
-        created = len(rows)
-    return created
+        return len(rows)
 
 
 # ----------------------------------------------------------------------------- pending -> available
