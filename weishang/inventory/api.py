@@ -18,6 +18,8 @@ from . import selectors, services
 
 API_PREFIX = "inventory"
 router = Router(tags=["inventory"], auth=session_or_token)
+IDEM_DOC = ("Requires an `Idempotency-Key` header (at most 100 characters): a retry with the same key and "
+            "body returns the first result; the same key with another body is 422 idempotency_key_reused.")
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -94,7 +96,7 @@ def all_stock(request, sku_id: int | None = Query(None, ge=1, le=2**53), limit: 
 
 
 @router.post("/hq/adjust", response={201: MovementOut, **ERRORS}, auth=staff_only,
-             summary="HQ adjustment with a reason (agent_id empty: HQ warehouse stock)")
+             summary="HQ adjustment with a reason (agent_id empty: HQ warehouse stock)", description=IDEM_DOC)
 def adjust(request, data: AdjustIn):
     key = idempotency.key_from(request)
 

@@ -19,6 +19,8 @@ from .models import Order
 
 API_PREFIX = "orders"
 router = Router(tags=["orders"], auth=session_or_token)
+IDEM_DOC = ("Requires an `Idempotency-Key` header (at most 100 characters): a retry with the same key and "
+            "body returns the first result; the same key with another body is 422 idempotency_key_reused.")
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -152,13 +154,13 @@ def _lines(data) -> list[tuple[int, int]]:
     return [(line.sku_id, line.quantity) for line in data.lines]
 
 
-@router.post("/restocks", response={201: OrderOut, **ERRORS}, summary="Restock (进货) from the nearest upline")
+@router.post("/restocks", response={201: OrderOut, **ERRORS}, summary="Restock (进货) from the nearest upline", description=IDEM_DOC)
 def create_restock(request, data: RestockIn):
     return _create(request, "orders.restock", data.dict(),
                    lambda: services.create_restock(user=request.user, lines=_lines(data), note=data.note))
 
 
-@router.post("/consumer", response={201: OrderOut, **ERRORS}, summary="Consumer order in an agent's shop")
+@router.post("/consumer", response={201: OrderOut, **ERRORS}, summary="Consumer order in an agent's shop", description=IDEM_DOC)
 def create_consumer(request, data: ConsumerOrderIn):
     return _create(request, "orders.consumer", data.dict(),
                    lambda: services.create_consumer_order(user=request.user, shop_agent_id=data.shop_agent_id,
@@ -166,7 +168,7 @@ def create_consumer(request, data: ConsumerOrderIn):
                                                           note=data.note))
 
 
-@router.post("/pickups", response={201: OrderOut, **ERRORS}, summary="Pick-up (提货) of cloud stock")
+@router.post("/pickups", response={201: OrderOut, **ERRORS}, summary="Pick-up (提货) of cloud stock", description=IDEM_DOC)
 def create_pickup(request, data: PickupIn):
     return _create(request, "orders.pickup", data.dict(),
                    lambda: services.create_pickup(user=request.user, lines=_lines(data),

@@ -22,6 +22,8 @@ from .models import Payment, TopUp
 
 API_PREFIX = "payments"
 router = Router(tags=["payments"], auth=session_or_token)
+IDEM_DOC = ("Requires an `Idempotency-Key` header (at most 100 characters): a retry with the same key and "
+            "body returns the first result; the same key with another body is 422 idempotency_key_reused.")
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -74,7 +76,7 @@ def topup_out(t: TopUp) -> dict:
 
 
 @router.post("/orders/{no}/pay", response={201: PaymentOut, **ERRORS},
-             summary="Pay an order: method=prepaid settles at once, offline needs a proof image")
+             summary="Pay an order: method=prepaid settles at once, offline needs a proof image", description=IDEM_DOC)
 def pay(request, no: str, method: Form[str], reference: Form[str] = "", proof: File[UploadedFile | None] = None):
     key = idempotency.key_from(request)
     payload = {"no": no, "method": method, "reference": reference,
@@ -106,7 +108,7 @@ def balance(request, currency: str = "CNY"):
     return Status(200, {"currency": currency, "prepaid": str(services.prepaid_balance(agent.pk, currency))})
 
 
-@router.post("/topups", response={201: TopUpOut, **ERRORS}, summary="HQ tops up an agent's prepaid balance")
+@router.post("/topups", response={201: TopUpOut, **ERRORS}, summary="HQ tops up an agent's prepaid balance", description=IDEM_DOC)
 def hq_topup(request, data: HqTopUpIn):
     key = idempotency.key_from(request)
 
@@ -122,7 +124,7 @@ def hq_topup(request, data: HqTopUpIn):
 
 
 @router.post("/topups/request", response={201: TopUpOut, **ERRORS},
-             summary="An agent asks its upline to credit a transfer (with proof)")
+             summary="An agent asks its upline to credit a transfer (with proof)", description=IDEM_DOC)
 def request_topup(request, amount: Form[str], proof: File[UploadedFile], currency: Form[str] = "CNY",
                   reason: Form[str] = ""):
     key = idempotency.key_from(request)
