@@ -3,15 +3,33 @@
 The tree is a materialised path: `path` lists every ancestor id from the top
 ("/12/57/311/"), so "whole team of X" is one indexed prefix range and "upline chain of X"
 is one query by primary keys, whatever the depth.
+
+Totals that a team page needs are maintained as things happen, never summed over a
+subtree on read: `Agent.team_size` / `Agent.direct_count` (create and move keep them),
+and `AgentMonth` (own and whole-team purchases per agent and month, kept by
+services.record_purchase_volume and move_agent). Team totals follow the current tree:
+after a move, the moved team's past months count for its new uplines, not the old ones.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from weishang.core.money import DECIMAL_PLACES, MAX_DIGITS
+
 from .level_models import Level, LevelPrice  # noqa: F401  (levels and prices live in level_models.py)
+
+
+def subtree_q(path: str, field: str = "path") -> Q:
+    """Agents whose path starts with `path` (the agent itself and its whole team), written
+    so the database uses the index on `path`: a binary range on SQLite (its LIKE ignores
+    the index), LIKE 'prefix%' on PostgreSQL (Django adds a pattern-ops index for it)."""
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + chr(ord(path[-1]) + 1)})
+    return Q(**{f"{field}__startswith": path})
 
 
 class AgentStatus(models.TextChoices):
@@ -40,6 +58,10 @@ class Agent(models.Model):
     city_code = models.CharField(_("city code"), max_length=12, blank=True)
     district_code = models.CharField(_("district code"), max_length=12, blank=True)
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    # Maintained counters (services keep them; tests compare them with a recomputation).
+    team_size = models.PositiveIntegerField(_("team size"), default=0, editable=False,
+                                            help_text=_("Every agent below, at any depth."))
+    direct_count = models.PositiveIntegerField(_("direct downlines"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("agent")
@@ -57,3 +79,80 @@ class Agent(models.Model):
     @property
     def can_trade(self) -> bool:
         return self.status == AgentStatus.ACTIVE
+
+
+class AgentPurchase(models.Model):
+    """One restock purchase counted toward the agent's volume (one row per paid restock)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="volume_rows", verbose_name=_("agent"))
+    amount = models.DecimalField(_("amount"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("agent purchase")
+        verbose_name_plural = _("agent purchases")
+        indexes = [models.Index(fields=["agent", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.amount} {self.at:%Y-%m-%d}"
+
+
+class AgentMonth(models.Model):
+    """Purchases of one agent in one month: its own, and its whole team's (every agent
+    below it, excluding itself). Kept by record_purchase_volume and move_agent."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="months", verbose_name=_("agent"))
+    month = models.DateField(_("month"), help_text=_("First day of the month (local time)."))
+    own_total = models.DecimalField(_("own purchases"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                                    default=0)
+    team_total = models.DecimalField(_("team purchases"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES,
+                                     default=0)
+
+    class Meta:
+        verbose_name = _("monthly purchases")
+        verbose_name_plural = _("monthly purchases")
+        constraints = [models.UniqueConstraint(fields=["agent", "month"], name="agents_agentmonth_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.month:%Y-%m}"
+
+
+class EventKind(models.TextChoices):
+    JOINED = "joined", _("joined")
+    MOVED = "moved", _("moved")
+    LEVEL = "level", _("level changed")
+    FROZEN = "frozen", _("frozen")
+    REACTIVATED = "reactivated", _("reactivated")
+    EXPIRED = "expired", _("expired")
+
+
+class AgentEvent(models.Model):
+    """History of an agent: who did what, when, why, from what to what. Never edited."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="events", verbose_name=_("agent"))
+    kind = models.CharField(_("event"), max_length=12, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("by"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    from_upline = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("from upline"))
+    to_upline = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("to upline"))
+    from_level = models.ForeignKey(Level, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("from level"))
+    to_level = models.ForeignKey(Level, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 verbose_name=_("to level"))
+    from_status = models.CharField(_("from status"), max_length=10, blank=True, choices=AgentStatus.choices)
+    to_status = models.CharField(_("to status"), max_length=10, blank=True, choices=AgentStatus.choices)
+    team_size = models.PositiveIntegerField(_("team moved"), default=0,
+                                            help_text=_("Agents below that moved with it."))
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("agent history")
+        verbose_name_plural = _("agent history")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["agent", "at"]), models.Index(fields=["kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
