@@ -1,0 +1,193 @@
+"""Level upgrades by purchase volume: evaluated after every counted restock
+(services.record_purchase_volume calls apply_purchase), decided by HQ when the level asks
+for approval, and shown to the agent as progress toward the next level.
+
+Never a downgrade: only levels above the agent's current one are considered. At most one
+request per agent waits for HQ (a partial unique index backs this against races)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from weishang.core.errors import Conflict, DomainError, PermissionDenied
+from weishang.core.money import format_money
+
+from . import levels as rules
+from .level_models import Level, LevelPrice, UpgradeRequest, UpgradeStatus, UpgradeTrigger
+from .models import Agent, AgentPurchase
+
+
+def period_anchor(agent: Agent) -> datetime:
+    """Periods of cumulative rules run back to back from local midnight of the joining day."""
+    joined = timezone.localtime(agent.joined_at) if agent.joined_at else timezone.localtime()
+    return joined.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _purchases(agent_id: int, windows: list[tuple[datetime, datetime]]) -> list[tuple[datetime, Decimal]]:
+    if not windows:
+        return []
+    start, end = min(w[0] for w in windows), max(w[1] for w in windows)
+    return list(AgentPurchase.objects.filter(agent_id=agent_id, at__gte=start, at__lt=end)
+                .order_by().values_list("at", "amount"))
+
+
+def _windows(level_rules: list[rules.UpgradeRule], anchor: datetime, at: datetime) -> list[tuple[datetime, datetime]]:
+    return [rules.period_bounds(anchor, r.period_days, at) for r in level_rules if r.cumulative and r.period_days]
+
+
+def _met_text(met: rules.Met, currency: str) -> str:
+    if met.trigger == UpgradeTrigger.SINGLE:
+        return _("a single restock of %(amount)s") % {"amount": format_money(met.amount, currency)}
+    return _("restocks of %(amount)s within the period") % {"amount": format_money(met.amount, currency)}
+
+
+def _change_level(agent: Agent, level: Level, *, actor, reason: str) -> Agent:
+    from . import services
+
+    return services.change_level(agent, level, actor=actor, reason=reason)
+
+
+def apply_purchase(agent: Agent, amount: Decimal, at: datetime) -> None:
+    """Upgrade the agent at once to the highest automatic level its purchases now reach, and
+    ask HQ (one pending request, updated rather than duplicated) for a higher level that
+    needs approval. The purchase itself is already recorded (AgentPurchase)."""
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().select_related("level").get(pk=agent.pk)
+        candidates = [lv for lv in Level.objects.filter(is_active=True, rank__lt=agent.level.rank)
+                      if lv.has_upgrade_rule]
+        if not candidates:
+            return
+        by_rank = {lv.rank: lv for lv in candidates}
+        level_rules = [lv.rule for lv in candidates]
+        anchor = period_anchor(agent)
+        purchases = _purchases(agent.pk, _windows(level_rules, anchor, at))
+        decision = rules.evaluate(level_rules, current_rank=agent.level.rank, amount=Decimal(amount), at=at,
+                                  purchases=purchases, anchor=anchor)
+        if decision.automatic is not None:
+            target = by_rank[decision.automatic.rule.rank]
+            agent = _change_level(agent, target, actor=None, reason=_("Automatic upgrade: %(met)s.") % {
+                "met": _met_text(decision.automatic, target.currency)})
+            _close_reached(agent)
+        if decision.request is not None:
+            _request(agent, by_rank[decision.request.rule.rank], decision.request)
+
+
+def _close_reached(agent: Agent) -> None:
+    """A pending request for a level the agent now holds (or passed) is no longer needed."""
+    UpgradeRequest.objects.filter(agent_id=agent.pk, status=UpgradeStatus.PENDING,
+                                  level__rank__gte=agent.level.rank).update(
+        status=UpgradeStatus.CANCELLED, decided_at=timezone.now(),
+        reason=_("The agent reached this level automatically.")[:300])
+
+
+def _request(agent: Agent, level: Level, met: rules.Met) -> UpgradeRequest:
+    period = met.period or (None, None)
+    fields = {"level": level, "trigger": met.trigger, "amount": met.amount, "period_start": period[0],
+              "period_end": period[1]}
+    for _attempt in range(2):
+        pending = UpgradeRequest.objects.select_for_update().select_related("level") \
+            .filter(agent_id=agent.pk, status=UpgradeStatus.PENDING).first()
+        if pending is not None:
+            if level.rank < pending.level.rank:  # reaches a higher level than asked before
+                for name, value in fields.items():
+                    setattr(pending, name, value)
+                pending.save(update_fields=[*fields, "updated_at"])
+            return pending
+        try:
+            with transaction.atomic():  # savepoint: a concurrent purchase may have asked first
+                return UpgradeRequest.objects.create(agent=agent, from_level=agent.level, **fields)
+        except IntegrityError:
+            continue
+    raise Conflict(_("The upgrade request changed meanwhile; try again."), code="upgrade_request_race")
+
+
+def _check_staff(actor) -> None:
+    if actor is None or not getattr(actor, "is_staff", False) or \
+            not actor.has_perm("agents.change_upgraderequest"):
+        raise PermissionDenied(_("Only HQ staff may decide upgrade requests."))
+
+
+def _locked_pending(request: UpgradeRequest | int) -> UpgradeRequest:
+    pk = request.pk if isinstance(request, UpgradeRequest) else request
+    req = UpgradeRequest.objects.select_for_update().select_related("level").filter(pk=pk).first()
+    if req is None:
+        raise DomainError(_("Unknown upgrade request."), code="not_found", status=404)
+    if req.status != UpgradeStatus.PENDING:
+        raise Conflict(_("This upgrade request was already decided (%(status)s).") % {
+            "status": req.get_status_display()}, code="already_decided")
+    return req
+
+
+@transaction.atomic
+def approve(request: UpgradeRequest | int, *, actor, reason: Any = "") -> UpgradeRequest:
+    """HQ approves: the agent moves up to the requested level (never down: if it already
+    holds that level or a higher one, the request closes as no longer needed)."""
+    _check_staff(actor)
+    req = _locked_pending(request)
+    agent = Agent.objects.select_for_update().select_related("level").get(pk=req.agent_id)
+    text = str(reason or "").strip()[:300]
+    now = timezone.now()
+    if agent.level.rank <= req.level.rank:
+        req.status, req.reason = UpgradeStatus.CANCELLED, text or _("The agent already holds this level.")
+    else:
+        _change_level(agent, req.level, actor=actor, reason=text or _("Upgrade request approved by HQ."))
+        req.status, req.reason = UpgradeStatus.APPROVED, text
+    req.decided_at, req.decided_by = now, actor
+    req.save(update_fields=["status", "reason", "decided_at", "decided_by", "updated_at"])
+    return req
+
+
+@transaction.atomic
+def reject(request: UpgradeRequest | int, *, actor, reason: Any) -> UpgradeRequest:
+    """HQ rejects, with a reason the agent sees. Later purchases may ask again."""
+    _check_staff(actor)
+    text = str(reason or "").strip()
+    if not text:
+        raise DomainError(_("Give a reason: the agent sees it."), code="reason_required",
+                          fields={"reason": [_("This field is required.")]})
+    req = _locked_pending(request)
+    req.status, req.reason, req.decided_at, req.decided_by = UpgradeStatus.REJECTED, text[:300], timezone.now(), actor
+    req.save(update_fields=["status", "reason", "decided_at", "decided_by", "updated_at"])
+    return req
+
+
+# --- the agent's "my level" page ----------------------------------------------------------
+
+@dataclass
+class MyLevel:
+    level: Level
+    next_level: Level | None
+    progress: rules.Progress | None
+    pending: UpgradeRequest | None
+    last_decided: UpgradeRequest | None
+    prices: list[LevelPrice]
+    is_top: bool
+
+
+def my_level(agent: Agent, now: datetime | None = None) -> MyLevel:
+    """Everything the "my level" page shows, for the agent itself only (five queries)."""
+    now = now or timezone.now()
+    above = list(Level.objects.filter(is_active=True, rank__lt=agent.level.rank).order_by("-rank"))
+    next_level = next((lv for lv in above if lv.has_upgrade_rule), None)
+    progress = None
+    if next_level is not None:
+        rule = next_level.rule
+        anchor = period_anchor(agent)
+        purchases = _purchases(agent.pk, _windows([rule], anchor, now))
+        progress = rules.progress(rule, purchases=purchases, anchor=anchor, now=now)
+    requests = list(UpgradeRequest.objects.filter(agent_id=agent.pk).select_related("level")
+                    .order_by("-created_at", "-id")[:5])
+    pending = next((r for r in requests if r.status == UpgradeStatus.PENDING), None)
+    last_decided = next((r for r in requests if r.status in (UpgradeStatus.APPROVED, UpgradeStatus.REJECTED)), None)
+    prices = list(LevelPrice.objects.filter(level_id=agent.level_id, sku__on_shelf=True, sku__product__on_shelf=True)
+                  .select_related("sku__product").order_by("sku__product__position", "sku__product_id",
+                                                           "sku__position", "sku_id"))
+    return MyLevel(level=agent.level, next_level=next_level, progress=progress, pending=pending,
+                   last_decided=last_decided, prices=prices, is_top=not above)
