@@ -65,10 +65,10 @@ class LevelPriceAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path("export.xlsx", self.admin_site.admin_view(self.export_view), name="%s_%s_export" % info),
-            path("import/", self.admin_site.admin_view(self.import_view), name="%s_%s_import" % info),
+            path("export.xlsx", self.admin_site.admin_view(self.export_view), name=f"{info}_export"),
+            path("import/", self.admin_site.admin_view(self.import_view), name=f"{info}_import"),
             *super().get_urls(),
         ]
 

@@ -47,7 +47,8 @@ def is_fee_key(key: object) -> bool:
 
 def refuse_forbidden_criteria(keys: Iterable[object]) -> None:
     """Refuse a rule payload (API body, import columns) that counts recruits or charges a fee."""
-    headcount = [str(k) for k in keys if is_headcount_key(k)]
+    keys = list(keys)
+    headcount = [str(k) for k in keys if is_headcount_key(k) and not is_fee_key(k)]
     if headcount:
         msg = _("Upgrade rules cannot count people recruited (%(keys)s): that is 拉人头, pyramid selling. "
                 "Levels are reached by purchase volume only.") % {"keys": ", ".join(headcount)}

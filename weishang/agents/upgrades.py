@@ -87,13 +87,17 @@ def _close_reached(agent: Agent) -> None:
         reason=_("The agent reached this level automatically.")[:300])
 
 
+def _pending(agent_id: int) -> UpgradeRequest | None:
+    return UpgradeRequest.objects.select_for_update().select_related("level") \
+        .filter(agent_id=agent_id, status=UpgradeStatus.PENDING).first()
+
+
 def _request(agent: Agent, level: Level, met: rules.Met) -> UpgradeRequest:
     period = met.period or (None, None)
     fields = {"level": level, "trigger": met.trigger, "amount": met.amount, "period_start": period[0],
               "period_end": period[1]}
     for _attempt in range(2):
-        pending = UpgradeRequest.objects.select_for_update().select_related("level") \
-            .filter(agent_id=agent.pk, status=UpgradeStatus.PENDING).first()
+        pending = _pending(agent.pk)
         if pending is not None:
             if level.rank < pending.level.rank:  # reaches a higher level than asked before
                 for name, value in fields.items():
