@@ -62,7 +62,7 @@ bench: install
 
 # Project-level translations (weishang/locale) for templates, core, accounts, catalog and
 # shop; the other apps keep their own weishang/<app>/locale.
-APP_LOCALES := agents codes earnings inventory ledger orders payments regions
+APP_LOCALES := agents certificates codes earnings inventory ledger orders payments recruitment regions
 messages: install
 	cd weishang && ../$(BIN)/django-admin makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete \
 	  $(foreach d,$(APP_LOCALES),--ignore=$(d)) --ignore=static --ignore=locale

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "weishang.catalog",
     "weishang.ledger",
     "weishang.agents",
+    "weishang.recruitment",
+    "weishang.certificates",
     "weishang.inventory",
     "weishang.orders",
     "weishang.payments",

@@ -9,20 +9,17 @@ time.
 
 from __future__ import annotations
 
-import functools
 import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from weishang.core import ratelimit
+from weishang.core import ratelimit, timing
 from weishang.core.errors import DomainError, RateLimited
 
-from . import conf, location, services
+from . import conf, location, selectors, services
 from .codec import CodeError, normalize
 from .models import Verdict
 
@@ -53,9 +50,7 @@ class Outcome:
 
 
 def _pad(t0: float) -> None:
-    remaining = conf.negative_min_seconds() - (time.monotonic() - t0)
-    if remaining > 0:
-        time.sleep(remaining)
+    timing.pad_to_floor(t0, conf.negative_min_seconds())
 
 
 def verify(request: HttpRequest, code: str) -> Outcome:
@@ -86,55 +81,38 @@ def verify(request: HttpRequest, code: str) -> Outcome:
     return Outcome(result=result, visitor=visitor, new_visitor=new)
 
 
-@functools.lru_cache(maxsize=1)
-def _certificate_route() -> tuple[str, bool] | None:
-    """Which public certificate page the agents app offers: (URL name, takes the agent id)."""
-    for name, by_id in (("agents:certificate", True), ("agents:public_certificate", True),
-                        ("agents:lookup", False), ("agents:authorization_lookup", False)):
-        try:
-            reverse(name, args=[1]) if by_id else reverse(name)
-        except NoReverseMatch:
-            continue
-        return name, by_id
+def certificate_url(holder: selectors.Seller) -> str | None:
+    """The public certificate lookup of the selling agent. The certificates app (URL name
+    `certificates:lookup`, GET ?q=<certificate number or phone>) is wired here; the page and
+    the API already show the link whenever this returns one."""
     return None
-
-
-def certificate_url(agent) -> str | None:
-    """The agent's public certificate / authorisation lookup, if that page exists."""
-    route = _certificate_route()
-    if route is None:
-        return None
-    name, by_id = route
-    if by_id:
-        return reverse(name, args=[agent.pk])
-    return f"{reverse(name)}?{urlencode({'q': agent.wechat_id or agent.user.phone})}"
 
 
 def describe(result: services.ScanResult) -> dict:
     """Everything the page and the API show, as plain data."""
-    state, batch, holder = result.state, result.batch, result.holder
-    warn = result.event.verdict == Verdict.WARNING
+    state, batch, holder, event = result.state, result.batch, result.holder, result.event
     return {
         "code": result.code,
         "genuine": True,
-        "verdict": result.event.verdict,
-        "released": result.event.verdict != Verdict.UNRELEASED,
+        "verdict": event.verdict,
+        "released": event.verdict != Verdict.UNRELEASED,
         "nth": state.count,
         "first_query": state.count == 1,
         "first_at": state.first_at,
         "first_place": location.name(state.first_division),
         "distinct_people": state.people_count,
         "distinct_cities": state.city_count,
-        "copied_warning": warn,
+        "copied_warning": event.verdict == Verdict.WARNING,
         "product": str(batch.sku.product.name),
         "sku": batch.sku.name,
         "lot": batch.lot,
         "production_date": batch.production_date,
         "expiry_date": batch.expiry_date,
-        "seller": holder.name if holder is not None else None,
+        "seller": holder.masked_name if holder is not None else None,
+        "seller_level": holder.level if holder is not None else None,
         "seller_certificate_url": certificate_url(holder) if holder is not None else None,
-        "place": location.name(result.event.division),
-        "place_source": result.event.source,
+        "place": location.name(event.division),
+        "place_source": event.source,
         "with_pin": batch.with_pin,
-        "token": result.event.token,
+        "token": event.token,
     }

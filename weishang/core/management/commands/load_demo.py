@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-APPS = ("accounts", "catalog", "agents", "inventory", "orders", "payments", "earnings", "codes")
+APPS = ("accounts", "catalog", "agents", "recruitment", "certificates", "inventory", "orders", "payments", "earnings", "codes")
 
 
 def _row_count() -> int:

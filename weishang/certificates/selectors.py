@@ -1,0 +1,45 @@
+"""Certificate reads."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from weishang.accounts.phones import normalize_phone
+
+from . import numbering
+from .models import Certificate, CertificateStatus
+
+
+def active_for(agent) -> Certificate | None:
+    return Certificate.objects.filter(agent=agent, status=CertificateStatus.ACTIVE).first()
+
+
+def latest_for(agent) -> Certificate | None:
+    return Certificate.objects.filter(agent=agent).order_by("-issued_at", "-pk").first()
+
+
+def find_authorised(query: str) -> Certificate | None:
+    """The valid certificate of an active agent matching a certificate number, phone number
+    or WeChat ID, else None. Anything not valid today (revoked, expired, frozen agent) is None."""
+    from weishang.agents.models import AgentStatus
+
+    text = (query or "").strip()
+    if not text:
+        return None
+    base = (Certificate.objects.select_related("agent", "level")
+            .filter(status=CertificateStatus.ACTIVE, agent__status=AgentStatus.ACTIVE))
+    number = numbering.parse(text)
+    if number is not None:
+        qs = base.filter(number=number)
+    else:
+        try:
+            phone = normalize_phone(text)
+        except ValidationError:
+            qs = base.filter(agent__wechat_id=text)
+        else:
+            qs = base.filter(agent__user__phone=phone)
+    cert = qs.first()
+    if cert is None or not cert.is_valid_on(timezone.localdate()):
+        return None
+    return cert
