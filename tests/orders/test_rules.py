@@ -39,10 +39,21 @@ def test_every_state_reachable_from_the_start(kind):
     assert expected <= seen
 
 
-def test_cancel_only_before_payment():
+def test_cancel_after_payment_only_before_the_goods_leave():
+    # The buyer cancels only unpaid orders (services.cancel); HQ may cancel a paid order
+    # with a full refund (refunds.cancel_paid) only while nothing is on its way.
     for kind in states.TRANSITIONS:
-        for s in (states.PAID, states.SHIPPED, states.RECEIVED):
-            assert not states.can(kind, s, states.CANCELLED)
+        assert not states.can(kind, states.SHIPPED, states.CANCELLED)
+        assert not states.can(kind, states.COMPLETED, states.CANCELLED)
+    assert states.can("restock", states.RECEIVED, states.CANCELLED)  # units still in the buyer's cloud stock
+    assert not states.can("consumer", states.RECEIVED, states.CANCELLED)
+    assert not states.can("pickup", states.PAID, states.CANCELLED)
+
+
+@given(KINDS, STATES)
+def test_refunded_only_after_payment(kind, a):
+    if states.can(kind, a, states.REFUNDED):
+        assert a in states.REFUNDABLE
 
 
 money = st.decimals(min_value=0, max_value=1000, places=2)

@@ -58,6 +58,7 @@ class MovementKind(models.TextChoices):
     SALE_OUT = "sale_out", _("sale out")
     PICKUP_OUT = "pickup_out", _("pick-up out")
     RETURN_IN = "return_in", _("return in")
+    RETURN_OUT = "return_out", _("return out")
     ADJUSTMENT = "adjustment", _("HQ adjustment")
 
 

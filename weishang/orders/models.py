@@ -72,6 +72,7 @@ class OrderStatus(models.TextChoices):
     RECEIVED = "received", _("received")
     COMPLETED = "completed", _("completed")
     CANCELLED = "cancelled", _("cancelled")
+    REFUNDED = "refunded", _("refunded")
 
 
 class LineSource(models.TextChoices):
@@ -95,6 +96,10 @@ class Order(models.Model):
     goods_total = money(_("goods"), default=0)
     shipping_fee = money(_("shipping fee"), default=0)
     total = money(_("total"), default=0)
+    refunded_total = money(_("refunded"), default=0)
+    # Consumer orders: the agent whose signed share link brought the consumer (share commission).
+    shared_by = models.ForeignKey("agents.Agent", verbose_name=_("shared by"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="shared_orders")
     # Restock routing (进货 → 补货 → 向上提交).
     route_step = models.PositiveSmallIntegerField(default=0, help_text="index in the candidate list")
     wait_until = models.DateTimeField(_("upline restock deadline"), null=True, blank=True, db_index=True)
@@ -127,6 +132,8 @@ class Order(models.Model):
             models.Index(fields=["buyer_agent", "-id"]),
             models.Index(fields=["status", "shipped_at"]),
         ]
+        constraints = [models.CheckConstraint(condition=models.Q(refunded_total__lte=models.F("total")),
+                                              name="orders_refund_within_total")]
 
     def __str__(self) -> str:
         return self.no
@@ -154,13 +161,25 @@ class OrderLine(models.Model):
     supplier = models.ForeignKey("catalog.Supplier", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="order_lines", verbose_name=_("supplier"))
     shipped_quantity = models.PositiveIntegerField(_("shipped"), default=0)
+    refunded_quantity = models.PositiveIntegerField(_("returned"), default=0)
+    refunded_amount = money(_("refunded"), default=0)
 
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
         ordering = ["id"]
         indexes = [models.Index(fields=["supplier", "order"])]
-        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orders_line_qty_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orders_line_qty_positive"),
+            models.CheckConstraint(condition=models.Q(refunded_quantity__lte=models.F("quantity"),
+                                                      refunded_amount__lte=models.F("amount")),
+                                   name="orders_line_refund_within_line"),
+        ]
+
+    @property
+    def to_ship(self) -> int:
+        """Units still to ship: neither shipped nor refunded."""
+        return max(0, self.quantity - self.refunded_quantity - self.shipped_quantity)
 
 
 class ShareRole(models.TextChoices):
@@ -313,3 +332,77 @@ class FeeRule(models.Model):
         verbose_name_plural = _("shipping fee rules")
         constraints = [models.UniqueConstraint(fields=["template", "province_code", "city_code"],
                                                name="orders_feerule_unique")]
+
+
+class RefundKind(models.TextChoices):
+    FULL = "full", _("everything not yet refunded")
+    LINES = "lines", _("some items (goods come back)")
+    AMOUNT = "amount", _("an amount (goods kept)")
+
+
+class RefundRequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("waiting for a decision")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class RefundRequest(models.Model):
+    """The buyer asks for money back (退款/退货) within the return window; the seller agent
+    or HQ decides. While one is open the order's earnings stay pending (refund hold)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refund_requests",
+                              verbose_name=_("order"))
+    kind = models.CharField(_("refund of"), max_length=10, choices=RefundKind.choices)
+    lines = models.JSONField(_("items"), default=dict, blank=True, help_text="{order line id: quantity}")
+    amount = money(_("amount"))
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=RefundRequestStatus.choices,
+                              default=RefundRequestStatus.REQUESTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.CharField(_("decision reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refund request")
+        verbose_name_plural = _("refund requests")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["order"], condition=models.Q(status="requested"),
+                                               name="orders_one_open_refund_request")]
+
+
+class Refund(models.Model):
+    """Money returned to the buyer (an approved request, or a cancellation after payment):
+    how much, per line, who, why. `key` makes it idempotent per order."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order"))
+    request = models.OneToOneField(RefundRequest, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="refund", verbose_name=_("request"))
+    key = models.CharField(max_length=100)
+    amount = money(_("amount"))
+    is_cancellation = models.BooleanField(_("cancellation"), default=False)
+    reason = models.CharField(_("reason"), max_length=200)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", verbose_name=_("by"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["order", "key"], name="orders_refund_key")]
+
+    def line_amounts(self) -> dict:
+        """{order line id, or "order" for the shipping fee: amount} (read by earnings)."""
+        return {(r.line_id or "order"): r.amount for r in self.lines.all() if r.amount}
+
+
+class RefundLine(models.Model):
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    # Empty: the order-level part (shipping fee).
+    line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.PROTECT, related_name="refund_lines")
+    quantity = models.PositiveIntegerField(_("units back"), default=0)
+    amount = money(_("amount"))

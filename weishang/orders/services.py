@@ -722,7 +722,7 @@ def ship(order: Order, *, actor, carrier: str, tracking_no: str, quantities: dic
             raise PermissionDenied(_("You cannot ship any item of this order."))
         plan = []
         for line in lines:
-            left = line.quantity - line.shipped_quantity
+            left = line.to_ship
             want = left if quantities is None else int(quantities.get(line.pk, 0))
             if want < 0 or want > left:
                 raise DomainError(_("You cannot ship more than is left to ship."), code="invalid_shipment",
@@ -747,7 +747,8 @@ def ship(order: Order, *, actor, carrier: str, tracking_no: str, quantities: dic
 
 
 def fully_shipped(order: Order) -> bool:
-    return not order.lines.filter(shipped_quantity__lt=F("quantity")).exists()
+    """Every unit is shipped or refunded."""
+    return not order.lines.filter(shipped_quantity__lt=F("quantity") - F("refunded_quantity")).exists()
 
 
 def confirm_received(order: Order, *, actor, reason: Any = "", system: bool = False) -> Order:
@@ -767,7 +768,8 @@ def auto_receive(now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=conf.auto_receive_days())
     ids = Order.objects.filter(status=OrderStatus.SHIPPED, shipped_at__lte=cutoff) \
-        .exclude(lines__shipped_quantity__lt=F("lines__quantity")).values_list("pk", flat=True)[:500]
+        .exclude(lines__shipped_quantity__lt=F("lines__quantity") - F("lines__refunded_quantity")) \
+        .values_list("pk", flat=True)[:500]
     done = 0
     for order_id in list(ids):
         try:
@@ -781,15 +783,20 @@ def auto_receive(now: datetime | None = None) -> int:
 
 
 def complete_due(now: datetime | None = None) -> int:
-    """Received orders whose return window closed become completed."""
+    """Received orders whose return window closed become completed; one with a refund
+    request still waiting for a decision waits for it."""
+    from .models import RefundRequestStatus
+
     now = now or timezone.now()
     cutoff = now - timedelta(days=conf.return_window_days())
     done = 0
     for order_id in list(Order.objects.filter(status=OrderStatus.RECEIVED, received_at__lte=cutoff)
+                         .exclude(refund_requests__status=RefundRequestStatus.REQUESTED)
                          .values_list("pk", flat=True)[:500]):
         with transaction.atomic():
             order = _lock(order_id)
-            if order.status != OrderStatus.RECEIVED:
+            if order.status != OrderStatus.RECEIVED or order.refund_requests.filter(
+                    status=RefundRequestStatus.REQUESTED).exists():
                 continue
             transition(order, OrderStatus.COMPLETED, reason=_("Return window closed."), completed_at=now)
             signals.order_completed.send(sender=Order, order=order)

@@ -99,7 +99,7 @@ def order_detail(request, no: str):
     if user.supplier_id and not user.is_staff and order.buyer_id != user.pk:
         lines = [line for line in lines if line.supplier_id == user.supplier_id]
     for line in lines:  # display-only attributes for the template
-        left = line.quantity - line.shipped_quantity
+        left = line.to_ship
         setattr(line, "left", left)  # noqa: B010
         setattr(line, "shippable", left > 0 and services.can_ship(user, order, line))  # noqa: B010
     margin = None
@@ -396,10 +396,9 @@ def pick_list(request):
         raise PermissionDenied
     page = Paginator(selectors.pick_list(), 30).get_page(request.GET.get("page"))
     for order in page:
-        order.to_pick = [line for line in order.lines.all()
-                         if line.source != LineSource.SUPPLIER and line.shipped_quantity < line.quantity]
+        order.to_pick = [line for line in order.lines.all() if line.source != LineSource.SUPPLIER and line.to_ship]
         for line in order.to_pick:
-            line.left = line.quantity - line.shipped_quantity
+            line.left = line.to_ship
     return render(request, "orders/pick_list.html", {"page": page, "ship_form": ShipForm()})
 
 

@@ -39,6 +39,16 @@ class Provider:
     def no_negative(self, payment: Payment) -> list:
         return []
 
+    def refund_lines(self, payment: Payment, amount: Decimal) -> list[tuple]:
+        """Ledger lines giving `amount` back to where the money came from (positive
+        amounts; the caller takes it out of PAYMENT_CLEARING): the mirror of source_lines.
+        A provider that pays back through an outside API (WeChat Pay, Alipay) would credit
+        REFUND_CLEARING here and settle it on the provider's refund callback."""
+        sources = self.source_lines(payment)
+        if len(sources) != 1:
+            raise NotImplementedError("a provider with several source accounts must split its refunds")
+        return [(sources[0][0], Decimal(amount))]
+
 
 class PrepaidProvider(Provider):
     """The agent's prepaid balance (预充值), held in its AGENT_PREPAID ledger account."""

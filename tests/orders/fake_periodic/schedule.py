@@ -1,0 +1,1 @@
+BEAT = {"fake-periodic-ping": {"task": "tests.orders.fake_periodic.tasks.ping", "schedule": 60.0}}

@@ -1,0 +1,378 @@
+"""Refunds (退款/退货) and cancellation after payment.
+
+The buyer (a consumer, or an agent for a restock) asks within the return window for
+everything back, some units back (goods return), or an amount (goods kept). While the
+request is open the order's earnings stay pending (earnings.set_refund_hold). The seller
+agent or HQ (orders permission) approves or rejects it with a reason. Approval runs
+`refund` in one transaction:
+
+* a Refund row with its per-line amounts (RefundLine; line empty = the shipping fee);
+* goods that come back go back where they were sold from: a restock's units leave the
+  buyer's cloud stock (return out) into the seller's stock, the upline's or HQ's (return
+  in); a consumer order's units sold from the shop agent's cloud stock go back into it
+  (return in; the HQ warehouse receives the parcel), drop-shipped units go back to the
+  supplier (no cloud stock moves; its payable is reversed by earnings);
+* order_refunded is sent, so earnings reverses every entry of the order in proportion,
+  to the cent, which puts the refunded amount back into PAYMENT_CLEARING;
+* the same amount leaves PAYMENT_CLEARING to where the buyer's money came from, through
+  the payment provider (`Provider.refund_lines`: the buyer's prepaid balance, or the
+  payee who holds an offline transfer and pays it back), journal `order:refund:<no>:<id>`.
+
+A refund can never exceed what was paid (remaining amounts per line, and a database
+check), is idempotent by key per order, and a request is decided once (conditional
+update under the order's row lock). HQ cancelling a paid order refunds everything that
+remains and sends order_cancelled(was_paid=True) instead (earnings reverses in full)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from weishang.core.money import MoneyError, parse_amount
+from weishang.inventory import services as stock
+from weishang.inventory.models import MovementKind
+
+from . import conf, signals, states
+from .models import (
+    LineSource,
+    Order,
+    OrderKind,
+    OrderLine,
+    OrderStatus,
+    Refund,
+    RefundKind,
+    RefundLine,
+    RefundRequest,
+    RefundRequestStatus,
+    ShareRole,
+)
+from .services import _event, _lock, transition
+
+MAX_REASON = 200
+
+
+class RefundInvalid(DomainError):
+    code = "refund_invalid"
+
+
+@dataclass
+class PlanLine:
+    line: OrderLine | None  # None: the order-level part (shipping fee)
+    amount: Decimal
+    quantity: int = 0
+
+
+# --- rules -------------------------------------------------------------------------------
+
+def window_closes_at(order: Order):
+    """When the buyer can no longer ask (None: still open until received)."""
+    if order.status in (OrderStatus.PAID, OrderStatus.SHIPPED):
+        return None
+    if order.status == OrderStatus.RECEIVED and order.received_at is not None:
+        return order.received_at + timedelta(days=conf.return_window_days())
+    return order.created_at  # any other state: closed
+
+
+def window_open(order: Order, now=None) -> bool:
+    if order.kind not in (OrderKind.RESTOCK, OrderKind.CONSUMER) or order.status not in states.REFUNDABLE:
+        return False
+    closes = window_closes_at(order)
+    return closes is None or (now or timezone.now()) < closes
+
+
+def is_hq_refunder(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_staff and user.has_perm("orders.change_refundrequest"))
+
+
+def can_decide(user, order: Order) -> bool:
+    """The seller agent (its own sale) or HQ staff with the orders permission."""
+    if not (user and user.is_authenticated):
+        return False
+    agent = getattr(user, "agent", None)
+    if order.seller_agent_id and agent is not None and agent.pk == order.seller_agent_id:
+        return True
+    return is_hq_refunder(user)
+
+
+def _fee_remaining(order: Order, lines: list[OrderLine]) -> Decimal:
+    return order.shipping_fee - (order.refunded_total - sum((ln.refunded_amount for ln in lines), Decimal(0)))
+
+
+def plan(order: Order, lines: list[OrderLine], *, kind: str, quantities: dict | None = None,
+         amount: Any = None) -> list[PlanLine]:
+    """What a refund of `kind` would return per line, from what each line still holds.
+    Raises RefundInvalid for anything beyond it. Pure apart from reading its arguments."""
+    remaining = [(ln, ln.amount - ln.refunded_amount, ln.quantity - ln.refunded_quantity) for ln in lines]
+    fee_left = _fee_remaining(order, lines)
+    out: list[PlanLine] = []
+    if kind == RefundKind.FULL:
+        out = [PlanLine(ln, rem, qty) for ln, rem, qty in remaining]
+        out.append(PlanLine(None, fee_left))
+    elif kind == RefundKind.LINES:
+        wanted: dict[int, int] = {}
+        fields: dict[str, list] = {}
+        for raw_id, raw_qty in dict(quantities or {}).items():
+            try:
+                line_id, qty = int(raw_id), int(raw_qty)
+            except (TypeError, ValueError):
+                raise RefundInvalid(_("Quantities must be whole numbers."), fields={"lines": [
+                    _("Quantities must be whole numbers.")]}) from None
+            if qty < 0:
+                fields[f"line_{line_id}"] = [_("The quantity cannot be negative.")]
+            elif qty:
+                wanted[line_id] = wanted.get(line_id, 0) + qty
+        by_id = {ln.pk: (ln, rem, qty) for ln, rem, qty in remaining}
+        for line_id, qty in wanted.items():
+            if line_id not in by_id:
+                fields[f"line_{line_id}"] = [_("This item is not part of the order.")]
+            elif qty > by_id[line_id][2]:
+                fields[f"line_{line_id}"] = [_("At most %(n)d.") % {"n": by_id[line_id][2]}]
+        if fields:
+            raise RefundInvalid(next(iter(fields.values()))[0], fields=fields)
+        if not wanted:
+            raise RefundInvalid(_("Choose at least one item to return."), fields={"lines": [_("Choose an item.")]})
+        for line_id, qty in sorted(wanted.items()):
+            ln, rem, _left = by_id[line_id]
+            out.append(PlanLine(ln, min(ln.unit_price * qty, rem), qty))
+        if all(wanted.get(ln.pk, 0) == qty for ln, _rem, qty in remaining):  # every unit back: the fee too
+            out.append(PlanLine(None, fee_left))
+    elif kind == RefundKind.AMOUNT:
+        from weishang.earnings.rules import from_units, split_order_refund, to_units
+
+        try:
+            value = parse_amount(amount, order.currency)
+        except MoneyError as exc:
+            raise RefundInvalid(str(exc), code="invalid_amount", fields={"amount": [str(exc)]}) from None
+        if value <= 0:
+            raise RefundInvalid(_("Enter an amount above zero."), code="invalid_amount",
+                                fields={"amount": [_("Enter an amount above zero.")]})
+        parts = [(ln, rem) for ln, rem, _q in remaining] + [(None, fee_left)]
+        left = sum((rem for _ln, rem in parts), Decimal(0))
+        if value > left:
+            msg = _("At most %(a)s can still be refunded.") % {"a": left}
+            raise RefundInvalid(msg, code="refund_too_much", fields={"amount": [msg]})
+        units = split_order_refund([to_units(rem, order.currency) for _ln, rem in parts],
+                                   to_units(value, order.currency))
+        out = [PlanLine(ln, from_units(u, order.currency)) for (ln, _rem), u in zip(parts, units, strict=True)]
+    else:
+        raise RefundInvalid(_("Choose what to refund."), fields={"kind": [_("Choose what to refund.")]})
+    out = [p for p in out if p.amount or p.quantity]
+    if not sum((p.amount for p in out), Decimal(0)) > 0:
+        raise RefundInvalid(_("Nothing is left to refund on this order."), code="nothing_to_refund")
+    return out
+
+
+def _reason(reason: Any, required_msg) -> str:
+    text = str(reason or "").strip()
+    if not text:
+        raise RefundInvalid(required_msg, code="reason_required", fields={"reason": [_("This field is required.")]})
+    return text[:MAX_REASON]
+
+
+def _hold(order_no: str, open_: bool) -> None:
+    from weishang.earnings import services as earnings
+
+    earnings.set_refund_hold(order_no, open_)
+
+
+# --- the buyer asks ------------------------------------------------------------------------
+
+def request_refund(order: Order, *, user, kind: str, reason: Any, quantities: dict | None = None,
+                   amount: Any = None) -> RefundRequest:
+    """Open a refund request (one open at a time per order) and hold the order's earnings."""
+    with transaction.atomic():
+        order = _lock(order.pk)
+        if user is None or user.pk != order.buyer_id:
+            raise PermissionDenied(_("Only the buyer can ask for a refund."))
+        if not window_open(order):
+            raise RefundInvalid(_("This order can no longer be refunded: the return window has closed."),
+                                code="return_window_closed", status=409)
+        text = _reason(reason, _("Say why you want a refund."))
+        lines = list(order.lines.all())
+        parts = plan(order, lines, kind=kind, quantities=quantities, amount=amount)
+        total = sum((p.amount for p in parts), Decimal(0))
+        wanted = {str(p.line.pk): p.quantity for p in parts if p.line is not None and p.quantity} \
+            if kind == RefundKind.LINES else {}
+        try:
+            with transaction.atomic():
+                req = RefundRequest.objects.create(order=order, kind=kind, lines=wanted, amount=total, reason=text,
+                                                   requested_by=user)
+        except IntegrityError:
+            raise Conflict(_("A refund request for this order is already waiting for a decision."),
+                           code="refund_request_open") from None
+        _event(order, order.status, order.status, user,
+               _("Refund of %(a)s requested: %(r)s") % {"a": total, "r": text})
+        _hold(order.no, True)
+        return req
+
+
+def decide_refund(request_id: int, *, actor, approve: bool, reason: Any = "") -> RefundRequest:
+    """Approve (refund at once) or reject (reason required). Decided once, even with
+    concurrent decisions: the order row is locked and the state change is conditional."""
+    with transaction.atomic():
+        order_id = RefundRequest.objects.filter(pk=request_id).values_list("order_id", flat=True).first()
+        if order_id is None:
+            raise NotFound(_("Refund request not found."))
+        order = _lock(order_id)
+        if not can_decide(actor, order):
+            raise PermissionDenied(_("Only the seller or HQ can decide this refund."))
+        req = RefundRequest.objects.get(pk=request_id)
+        now = timezone.now()
+        text = str(reason or "").strip()[:MAX_REASON]
+        if not approve:
+            text = _reason(reason, _("Say why the refund is rejected."))
+        to = RefundRequestStatus.APPROVED if approve else RefundRequestStatus.REJECTED
+        if RefundRequest.objects.filter(pk=req.pk, status=RefundRequestStatus.REQUESTED).update(
+                status=to, decided_by=actor, decided_at=now, decision_reason=text) != 1:
+            raise Conflict(_("This refund request was already decided."), code="already_decided")
+        req.refresh_from_db()
+        if approve:
+            refund(order, actor=actor, reason=req.reason, key=f"request:{req.pk}", kind=req.kind,
+                   quantities=req.lines or None, amount=req.amount, request=req)
+        else:
+            _event(order, order.status, order.status, actor, _("Refund rejected: %(r)s") % {"r": text})
+        _hold(order.no, False)
+        return req
+
+
+# --- the money and the goods ------------------------------------------------------------------
+
+def _confirmed_payment(order: Order):
+    from weishang.payments.models import Payment, PaymentStatus
+
+    return Payment.objects.filter(order=order, status=PaymentStatus.CONFIRMED).first()
+
+
+def _return_goods(order: Order, parts: list[PlanLine], actor) -> None:
+    ref = {"ref_type": "refund", "ref_id": order.no, "user": actor}
+    back = [(p.line, p.quantity) for p in parts if p.line is not None and p.quantity]
+    if not back:
+        return
+    if order.kind == OrderKind.RESTOCK:
+        try:
+            stock.move(order.buyer_agent_id, [(ln.sku_id, -q) for ln, q in back], kind=MovementKind.RETURN_OUT,
+                       reason=str(_("Returned to the seller")), **ref)
+        except stock.OutOfStock as exc:
+            raise RefundInvalid(_("The returned units are no longer free in the buyer's cloud stock."),
+                                code="units_not_in_stock", status=409, fields=exc.fields) from None
+        by_seller: dict[int | None, list] = {}
+        for ln, q in back:
+            by_seller.setdefault(ln.seller_agent_id, []).append((ln.sku_id, q))
+        for seller, moves in by_seller.items():
+            stock.move(seller, moves, kind=MovementKind.RETURN_IN, reason=str(_("Returned by the buyer")), **ref)
+        return
+    # Consumer order: units sold from the shop agent's cloud stock go back into it.
+    from_stock = set(order.shares.filter(role=ShareRole.SELLER_PROCEEDS).values_list("line_id", flat=True))
+    moves = [(ln.sku_id, q) for ln, q in back if ln.source == LineSource.SELLER_STOCK or ln.pk in from_stock]
+    if moves:
+        stock.move(order.seller_agent_id, moves, kind=MovementKind.RETURN_IN,
+                   reason=str(_("Returned by the consumer")), **ref)
+
+
+def _pay_back(order: Order, refund_obj: Refund, actor) -> None:
+    from weishang.ledger.models import AccountKind
+    from weishang.ledger.services import account, post
+    from weishang.payments import providers
+
+    payment = _confirmed_payment(order)
+    if payment is None:
+        raise RefundInvalid(_("This order has no confirmed payment to refund."), code="not_paid", status=409)
+    provider = providers.get(payment.method)
+    if provider is None:
+        raise RefundInvalid(_("This payment method cannot refund."), code="invalid_method", status=409)
+    clearing = account(AccountKind.PAYMENT_CLEARING, order.currency)
+    post(key=f"order:refund:{order.no}:{refund_obj.pk}", kind="order_refund", currency=order.currency,
+         lines=[(clearing, -refund_obj.amount), *provider.refund_lines(payment, refund_obj.amount)],
+         ref_type="order", ref_id=order.no, created_by=actor,
+         memo=f"refund {order.no} ({payment.method})")
+
+
+def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind.FULL,
+           quantities: dict | None = None, amount: Any = None, request: RefundRequest | None = None,
+           cancellation: bool = False) -> Refund:
+    """Return money (and goods) to the buyer in one transaction; see the module docstring.
+    Idempotent: a second call with the same key returns the first Refund unchanged."""
+    text = _reason(reason, _("Give the reason for this refund."))
+    with transaction.atomic():
+        order = _lock(order.pk)
+        prior = Refund.objects.filter(order=order, key=key[:100]).first()
+        if prior is not None:
+            return prior
+        if order.kind not in (OrderKind.RESTOCK, OrderKind.CONSUMER) or order.status not in states.REFUNDABLE:
+            raise RefundInvalid(_("This order is %(s)s; it cannot be refunded.") % {"s": order.get_status_display()},
+                                code="not_refundable", status=409)
+        lines = list(order.lines.all())
+        parts = plan(order, lines, kind=kind, quantities=quantities, amount=amount)
+        total = sum((p.amount for p in parts), Decimal(0))
+        obj = Refund.objects.create(order=order, request=request, key=key[:100], amount=total,
+                                    is_cancellation=cancellation, reason=text, actor=actor)
+        obj_lines = RefundLine.objects.bulk_create([RefundLine(refund=obj, line=p.line, quantity=p.quantity,
+                                                               amount=p.amount) for p in parts])
+        for p in parts:
+            if p.line is not None:
+                OrderLine.objects.filter(pk=p.line.pk).update(refunded_amount=F("refunded_amount") + p.amount,
+                                                              refunded_quantity=F("refunded_quantity") + p.quantity)
+        Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + total)
+        order.refunded_total += total
+        _return_goods(order, parts, actor)
+        obj._prefetched_objects_cache = {"lines": obj_lines}  # line_amounts() for the receivers, no query
+        what = _("Refunded %(a)s: %(r)s") % {"a": total, "r": text}
+        if cancellation:
+            transition(order, OrderStatus.CANCELLED, actor=actor, reason=_("Cancelled after payment; %(w)s")
+                       % {"w": what}, cancelled_at=timezone.now())
+            signals.order_cancelled.send(sender=Order, order=order, was_paid=True)
+        else:
+            signals.order_refunded.send(sender=Order, order=order, refund=obj)
+            if order.refunded_total == order.total:
+                transition(order, OrderStatus.REFUNDED, actor=actor, reason=what)
+            else:
+                _event(order, order.status, order.status, actor, what)
+        _pay_back(order, obj, actor)
+        return obj
+
+
+def cancel_paid(order: Order, *, actor, reason: Any) -> Refund:
+    """HQ cancels a paid order that is not on its way (a consumer order nothing of which has
+    shipped; a restock whose units are still free in the buyer's cloud stock): everything
+    that remains is refunded and order_cancelled(was_paid=True) is sent."""
+    if not is_hq_refunder(actor):
+        raise PermissionDenied(_("Only HQ can cancel a paid order."))
+    text = _reason(reason, _("Give the reason for the cancellation."))
+    with transaction.atomic():
+        order = _lock(order.pk)
+        prior = Refund.objects.filter(order=order, key=f"cancel:{order.no}").first()
+        if prior is not None:
+            return prior
+        if not states.can(order.kind, order.status, OrderStatus.CANCELLED) or order.status == OrderStatus.PENDING \
+                or order.status == OrderStatus.AWAITING_STOCK:
+            raise RefundInvalid(_("Only a paid order that has not shipped can be cancelled."),
+                                code="not_cancellable", status=409)
+        now = timezone.now()
+        for req in RefundRequest.objects.filter(order=order, status=RefundRequestStatus.REQUESTED):
+            RefundRequest.objects.filter(pk=req.pk).update(status=RefundRequestStatus.REJECTED, decided_by=actor,
+                                                           decided_at=now,
+                                                           decision_reason=str(_("The order was cancelled.")))
+        obj = refund(order, actor=actor, reason=text, key=f"cancel:{order.no}", kind=RefundKind.FULL,
+                     cancellation=True)
+        _hold(order.no, False)
+        return obj
+
+
+def open_requests_for(user):
+    """Refund requests waiting for this user's decision: its own sales, or all for HQ."""
+    qs = RefundRequest.objects.filter(status=RefundRequestStatus.REQUESTED).select_related(
+        "order", "requested_by", "order__seller_agent").order_by("created_at", "pk")
+    if is_hq_refunder(user):
+        return qs
+    agent = getattr(user, "agent", None)
+    if agent is None:
+        return qs.none()
+    return qs.filter(order__seller_agent_id=agent.pk)
