@@ -128,3 +128,41 @@ def test_upline_chain_and_is_in_team(tree):
     assert not selectors.is_in_team(tree["a"], tree["b"])
     assert not selectors.is_in_team(tree["a"], tree["a"])
     assert not selectors.is_in_team(tree["a11"], tree["a"])
+
+
+def _deep_chain(factories, depth):
+    low = factories.standard_levels()[2]
+    cur = None
+    chain = []
+    for i in range(depth):
+        cur = factories.agent(low, upline=cur, name=f"D{i}")
+        chain.append(cur)
+    return chain
+
+
+@pytest.mark.parametrize("depth", [2, 12])
+def test_reads_cost_fixed_queries_whatever_the_depth(factories, depth, django_assert_max_num_queries):
+    chain = _deep_chain(factories, depth)
+    top, leaf = fresh(chain[0]), fresh(chain[-1])
+    services.record_purchase_volume(leaf, Decimal("10"), timezone.now())
+    with django_assert_max_num_queries(1):
+        assert selectors.team_summary(top).team_size == depth - 1
+    with django_assert_max_num_queries(1):
+        assert len(selectors.upline_chain(leaf)) == depth - 1
+    with django_assert_max_num_queries(2):
+        assert len(selectors.team_page(top, direct_only=False).members) == depth - 1
+    with django_assert_max_num_queries(2):
+        selectors.team_page(top, direct_only=True, filters={"q": "D", "level": leaf.level_id})
+
+
+@pytest.mark.parametrize("depth", [2, 12])
+def test_writes_cost_fixed_queries_whatever_the_depth(factories, depth, django_assert_max_num_queries):
+    chain = _deep_chain(factories, depth)
+    leaf = fresh(chain[-1])
+    # select path, insert purchase, upsert months, 2 updates, (upgrade hook reads)
+    with django_assert_max_num_queries(14):
+        services.record_purchase_volume(leaf, Decimal("10"), timezone.now())
+    other = factories.agent(factories.standard_levels()[0], name="T")
+    with django_assert_max_num_queries(20):
+        services.move_agent(chain[1], new_upline=other, actor=None, reason="x")
+    assert_counters_match()
