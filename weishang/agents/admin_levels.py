@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from weishang.core.errors import DomainError
 from weishang.core.money import format_money
@@ -28,16 +28,16 @@ class LevelAdmin(admin.ModelAdmin):
     ordering = ("rank",)
     fieldsets = (
         (None, {"fields": ("name", "rank", "is_active", "requires_hq_approval")}),
-        (_lazy("Upgrade by purchase volume"), {
-            "description": _lazy("An agent reaches this level by a single restock of at least the first amount, or "
+        (gettext_lazy("Upgrade by purchase volume"), {
+            "description": gettext_lazy("An agent reaches this level by a single restock of at least the first amount, or "
                                  "by restocks adding up to the second amount within the period. Rules that count "
                                  "people recruited (拉人头) are pyramid selling and cannot be set."),
             "fields": ("currency", "upgrade_single_purchase", "upgrade_cumulative_amount", "upgrade_period_days",
                        "upgrade_needs_approval")}),
-        (_lazy("Joining"), {"fields": ("first_purchase_amount",)}),
+        (gettext_lazy("Joining"), {"fields": ("first_purchase_amount",)}),
     )
 
-    @admin.display(description=_lazy("upgrade rule"))
+    @admin.display(description=gettext_lazy("upgrade rule"))
     def rule_summary(self, obj: Level) -> str:
         parts = []
         if obj.upgrade_single_purchase is not None:
@@ -49,7 +49,7 @@ class LevelAdmin(admin.ModelAdmin):
                 "days": obj.upgrade_period_days or 0})
         return _(" or ").join(parts) if parts else "—"
 
-    @admin.display(description=_lazy("first stock purchase"))
+    @admin.display(description=gettext_lazy("first stock purchase"))
     def first_purchase(self, obj: Level) -> str:
         return format_money(obj.first_purchase_amount, obj.currency) if obj.first_purchase_amount else "—"
 
@@ -147,17 +147,17 @@ class LevelPriceAdmin(admin.ModelAdmin):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_lazy("Excel file (.xlsx)"))
+    file = forms.FileField(label=gettext_lazy("Excel file (.xlsx)"))
 
     def clean_file(self):
         f = self.cleaned_data["file"]
         if f.size > 5 * 1024 * 1024:
-            raise forms.ValidationError(_lazy("The file is larger than 5 MB."))
+            raise forms.ValidationError(gettext_lazy("The file is larger than 5 MB."))
         return f
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_lazy("Reason"), max_length=300, required=False,
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300, required=False,
                              widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -205,10 +205,10 @@ class UpgradeRequestAdmin(admin.ModelAdmin):
                    "approve": approve, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
         return TemplateResponse(request, "agents/level_upgrade_decide.html", context)
 
-    @admin.action(description=_lazy("Approve selected upgrade requests"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Approve selected upgrade requests"), permissions=["change"])
     def approve_selected(self, request, queryset):
         return self._decide(request, queryset, approve=True)
 
-    @admin.action(description=_lazy("Reject selected upgrade requests (with a reason)"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Reject selected upgrade requests (with a reason)"), permissions=["change"])
     def reject_selected(self, request, queryset):
         return self._decide(request, queryset, approve=False)
