@@ -48,3 +48,8 @@ def agent_api(client):
         return Api(client, issue_token(user, "test"))
 
     return make
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
