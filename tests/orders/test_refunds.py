@@ -243,3 +243,75 @@ def test_restock_units_already_sold_cannot_come_back(tree, factories, address):
     r = refunds.refund(order, actor=t.hq_user, reason="discount", key="d", kind=RefundKind.AMOUNT, amount="20")
     assert r.amount == D("20.00")
     ledger_clean()
+
+
+# --- pages and API ------------------------------------------------------------------------
+
+def _client(user):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_refund_pages_request_approve_and_history(tree, factories, address):
+    t = tree
+    order, consumer = paid_consumer(t, factories, address)
+    c = _client(consumer)
+    page = c.get(f"/orders/{order.no}/").content.decode()
+    assert f"/orders/{order.no}/refund/" in page
+    line = order.lines.get(sku=t.sku2)
+    r = c.post(f"/orders/{order.no}/refund/", {"idempotency_key": "rr1", "kind": "lines", "reason": "too many",
+                                               f"ret_{line.pk}": "2"})
+    assert r.status_code == 302
+    r = c.post(f"/orders/{order.no}/refund/", {"idempotency_key": "rr1", "kind": "lines", "reason": "too many",
+                                               f"ret_{line.pk}": "2"})  # double submit: one request
+    assert order.refund_requests.count() == 1
+    req = order.refund_requests.get()
+    assert req.amount == D("120.00") and req.lines == {str(line.pk): 2}  # 2 x 60
+    seller = _client(t.mid.user)
+    lst = seller.get("/orders/refunds/").content.decode()
+    assert order.no in lst
+    assert _client(t.low.user).get("/orders/refunds/").content.decode().count(order.no) == 0  # not its sale
+    assert c.post(f"/orders/refunds/{req.pk}/decide/", {"decision": "approve"}).status_code == 403
+    r = seller.post(f"/orders/refunds/{req.pk}/decide/", {"decision": "approve", "next": "list"})
+    assert r.status_code == 302 and r["Location"].endswith("/orders/refunds/")
+    order.refresh_from_db()
+    assert order.refunded_total == D("120.00")
+    assert qty(t.mid, t.sku2) == (4, 0)  # 5 - 3 sold + 2 back
+    detail = c.get(f"/orders/{order.no}/").content.decode()
+    assert detail.count("too many") >= 2  # the refund and the request in the history
+    assert any("120.00" in e.reason for e in order.events.all())
+    ledger_clean()
+
+
+def test_refund_api_with_idempotency_key(tree, factories, address):
+    t = tree
+    order, consumer = paid_consumer(t, factories, address)
+    c = _client(consumer)
+    body = {"kind": "amount", "amount": "12.34", "reason": "scratch"}
+    r = c.post(f"/api/v1/orders/{order.no}/refund-requests", body, content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "idempotency_key_required"
+    r = c.post(f"/api/v1/orders/{order.no}/refund-requests", body, content_type="application/json",
+               HTTP_IDEMPOTENCY_KEY="a1")
+    assert r.status_code == 201, r.content
+    rid = r.json()["id"]
+    again = c.post(f"/api/v1/orders/{order.no}/refund-requests", body, content_type="application/json",
+                   HTTP_IDEMPOTENCY_KEY="a1")
+    assert again.status_code == 201 and again.json()["id"] == rid
+    s = _client(t.mid.user)
+    assert [x["id"] for x in s.get("/api/v1/orders/refund-requests/open").json()] == [rid]
+    r = s.post(f"/api/v1/orders/refund-requests/{rid}/approve", {"reason": ""}, content_type="application/json",
+               HTTP_IDEMPOTENCY_KEY="ap1")
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "approved"
+    r2 = s.post(f"/api/v1/orders/refund-requests/{rid}/approve", {"reason": ""}, content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY="ap1")
+    assert r2.status_code == 200 and r2.json() == r.json()
+    r3 = s.post(f"/api/v1/orders/refund-requests/{rid}/approve", {"reason": ""}, content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY="ap2")
+    assert r3.status_code == 409
+    o = c.get(f"/api/v1/orders/{order.no}").json()
+    assert o["refunded_total"] == "12.34" and len(o["refunds"]) == 1
+    ledger_clean()

@@ -34,12 +34,8 @@ def received_at(order):
 
 
 def _sharer_id(order) -> int | None:
-    # The share-link attribution comes with the growth issue; any of these names is read.
-    for name in ("shared_by_id", "sharer_id", "referrer_agent_id", "share_agent_id"):
-        value = getattr(order, name, None)
-        if value:
-            return value
-    return None
+    # Order.shared_by: the agent whose signed share link brought the consumer (orders.sharing).
+    return order.shared_by_id
 
 
 def paid_lines(order) -> list[PaidLine]:

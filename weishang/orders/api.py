@@ -14,8 +14,8 @@ from weishang.accounts.auth import session_or_token
 from weishang.core import idempotency
 from weishang.core.api import ErrorOut
 
-from . import selectors, services
-from .models import Order
+from . import refunds, selectors, services, sharing
+from .models import Order, RefundKind, RefundRequest
 
 API_PREFIX = "orders"
 router = Router(tags=["orders"], auth=session_or_token)
@@ -52,6 +52,7 @@ class ConsumerOrderIn(Schema):
     lines: list[LineIn]
     address: AddressIn
     note: str = ""
+    share: str = Field("", max_length=100, description="The `s` token of the share link the consumer followed")
 
 
 class PickupIn(Schema):
@@ -95,6 +96,13 @@ class EventOut(Schema):
     created_at: datetime
 
 
+class RefundOut(Schema):
+    amount: Decimal
+    reason: str
+    is_cancellation: bool
+    created_at: datetime
+
+
 class OrderOut(Schema):
     no: str
     kind: str
@@ -108,9 +116,12 @@ class OrderOut(Schema):
     wait_until: datetime | None
     payment_due_at: datetime | None
     created_at: datetime
+    refunded_total: Decimal
+    shared_by_id: int | None
     lines: list[LineOut]
     shipments: list[ShipmentOut]
     events: list[EventOut]
+    refunds: list[RefundOut]
 
 
 def order_out(order: Order, user=None) -> dict:
@@ -132,6 +143,9 @@ def order_out(order: Order, user=None) -> dict:
                       for s in order.shipments.all()],
         "events": [{"from_status": e.from_status, "to_status": e.to_status, "reason": e.reason,
                     "created_at": e.created_at.isoformat()} for e in order.events.all()],
+        "refunded_total": str(order.refunded_total), "shared_by_id": order.shared_by_id,
+        "refunds": [{"amount": str(r.amount), "reason": r.reason, "is_cancellation": r.is_cancellation,
+                     "created_at": r.created_at.isoformat()} for r in order.refunds.all()],
     }
 
 
@@ -165,7 +179,8 @@ def create_consumer(request, data: ConsumerOrderIn):
     return _create(request, "orders.consumer", data.dict(),
                    lambda: services.create_consumer_order(user=request.user, shop_agent_id=data.shop_agent_id,
                                                           lines=_lines(data), address=data.address.dict(),
-                                                          note=data.note))
+                                                          note=data.note,
+                                                          shared_by_id=sharing.agent_id_from(data.share)))
 
 
 @router.post("/pickups", response={201: OrderOut, **ERRORS}, summary="Pick-up (提货) of cloud stock", description=IDEM_DOC)
@@ -223,3 +238,90 @@ def ship(request, no: str, data: ShipIn):
                   quantities=data.quantities)
     return Status(200, _fresh(request.user, no))
 
+
+
+# --- refunds --------------------------------------------------------------------------------
+
+class RefundRequestIn(Schema):
+    kind: RefundKind = Field(description="full: everything not yet refunded; lines: some units come back; "
+                                         "amount: money only, goods kept")
+    reason: str = Field(max_length=200)
+    lines: dict[Id, Qty] | None = Field(None, description="kind=lines: {order line id: units returned}")
+    amount: str | None = Field(None, max_length=20, description="kind=amount: the amount, e.g. \"12.50\"")
+
+
+class RefundRequestOut(Schema):
+    id: int
+    order_no: str
+    kind: str
+    lines: dict[str, int]
+    amount: Decimal
+    reason: str
+    status: str
+    decision_reason: str
+    created_at: datetime
+
+
+def request_out(r: RefundRequest) -> dict:
+    return {"id": r.pk, "order_no": r.order.no, "kind": r.kind, "lines": r.lines, "amount": str(r.amount),
+            "reason": r.reason, "status": r.status, "decision_reason": r.decision_reason,
+            "created_at": r.created_at.isoformat()}
+
+
+@router.post("/{no}/refund-requests", response={201: RefundRequestOut, **ERRORS},
+             summary="Ask for a refund (buyer, within the return window)", description=IDEM_DOC)
+def create_refund_request(request, no: str, data: RefundRequestIn):
+    order = selectors.order_for(request.user, no)
+
+    def run():
+        req = refunds.request_refund(order, user=request.user, kind=data.kind, reason=data.reason,
+                                     quantities=data.lines, amount=data.amount)
+        return 201, request_out(req)
+
+    status, body = idempotency.run(key=idempotency.key_from(request), user=request.user,
+                                   endpoint="orders.refund_request", payload={"no": no, **data.dict()}, fn=run)
+    return Status(status, body)
+
+
+@router.get("/refund-requests/open", response={200: list[RefundRequestOut], **ERRORS},
+            summary="Refund requests waiting for my decision (seller agent: its sales; HQ: all)")
+def open_refund_requests(request, limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0, le=10**6)):
+    qs = refunds.open_requests_for(request.user)[offset:offset + limit]
+    return Status(200, [request_out(r) for r in qs])
+
+
+def _decide(request, pk: int, data: ReasonIn, approve: bool):
+    def run():
+        req = refunds.decide_refund(pk, actor=request.user, approve=approve, reason=data.reason)
+        return 200, request_out(RefundRequest.objects.select_related("order").get(pk=req.pk))
+
+    status, body = idempotency.run(key=idempotency.key_from(request), user=request.user,
+                                   endpoint="orders.refund_approve" if approve else "orders.refund_reject",
+                                   payload={"id": pk, **data.dict()}, fn=run)
+    return Status(status, body)
+
+
+@router.post("/refund-requests/{pk}/approve", response={200: RefundRequestOut, **ERRORS},
+             summary="Approve: refund at once (seller agent or HQ)", description=IDEM_DOC)
+def approve_refund(request, pk: Id, data: ReasonIn):
+    return _decide(request, pk, data, True)
+
+
+@router.post("/refund-requests/{pk}/reject", response={200: RefundRequestOut, **ERRORS},
+             summary="Reject with a reason (seller agent or HQ)", description=IDEM_DOC)
+def reject_refund(request, pk: Id, data: ReasonIn):
+    return _decide(request, pk, data, False)
+
+
+@router.post("/{no}/cancel-paid", response={200: OrderOut, **ERRORS},
+             summary="HQ: cancel a paid order that has not shipped and refund it in full", description=IDEM_DOC)
+def cancel_paid(request, no: str, data: ReasonIn):
+    order = selectors.order_for(request.user, no)
+
+    def run():
+        refunds.cancel_paid(order, actor=request.user, reason=data.reason)
+        return 200, _fresh(request.user, no)
+
+    status, body = idempotency.run(key=idempotency.key_from(request), user=request.user,
+                                   endpoint="orders.cancel_paid", payload={"no": no, **data.dict()}, fn=run)
+    return Status(status, body)

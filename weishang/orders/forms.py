@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from weishang.regions.forms import RegionField
+
+from .models import RefundKind
 
 
 def new_key() -> str:
@@ -38,3 +41,12 @@ class ReasonForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Excel file (.xlsx)"))
+
+
+class RefundRequestForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(label=_("Refund of"), choices=RefundKind.choices, initial=RefundKind.FULL,
+                             widget=forms.RadioSelect)
+    amount = forms.DecimalField(label=_("Amount"), required=False, min_value=Decimal("0.01"), decimal_places=2,
+                                max_digits=14, help_text=_("Only for a refund of an amount (goods kept)."))
+    reason = forms.CharField(label=_("Reason"), max_length=200)

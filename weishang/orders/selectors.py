@@ -34,7 +34,7 @@ def visible_orders(user) -> QuerySet[Order]:
 def with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
     return qs.select_related("seller_agent", "buyer_agent", "buyer").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.select_related("sku__product", "supplier")),
-        "shipments__lines", "events", "payments")
+        "shipments__lines", "events", "payments", "refund_requests", "refunds")
 
 
 def order_for(user, no: str) -> Order:

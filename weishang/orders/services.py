@@ -459,7 +459,10 @@ def shipping_fee_for(currency: str, province_code: str, city_code: str, units: i
 
 
 @transaction.atomic
-def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, note: str = "") -> Order:
+def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, note: str = "",
+                          shared_by_id: int | None = None) -> Order:
+    """A consumer's order in an agent's shop. `shared_by_id`: the agent whose verified share
+    link brought the consumer (weishang.orders.sharing); recorded only when it may earn."""
     if not user.is_authenticated:
         raise PermissionDenied(_("Please log in first."))
     agent = Agent.objects.filter(pk=shop_agent_id).only("pk", "name", "level_id", "status").order_by().first()
@@ -508,8 +511,10 @@ def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, not
     units = sum(q for _s, q in lines)
     fee = shipping_fee_for(currency, ship["province_code"], ship["city_code"], units, goods)
     now = timezone.now()
+    from .sharing import eligible_sharer
+
     order = _create_order(kind=OrderKind.CONSUMER, status=OrderStatus.PENDING, buyer=user, seller_agent=agent,
-                          currency=currency, goods_total=goods, shipping_fee=fee, total=goods + fee,
+                          shared_by_id=eligible_sharer(shared_by_id, agent.pk), currency=currency, goods_total=goods, shipping_fee=fee, total=goods + fee,
                           payment_due_at=now + timedelta(minutes=conf.payment_timeout_minutes()),
                           note=note[:200], created_at=now, **ship)
     objs = []

@@ -23,9 +23,9 @@ from weishang.core.errors import DomainError
 from weishang.core.forms import add_domain_error
 from weishang.inventory.models import Stock, owner_key
 
-from . import excel, selectors, services, states
-from .forms import AddressForm, ImportForm, ReasonForm, ShipForm, new_key
-from .models import Address, LineSource, Order, OrderStatus, ShopPrice
+from . import excel, refunds, selectors, services, sharing, states
+from .forms import AddressForm, ImportForm, ReasonForm, RefundRequestForm, ShipForm, new_key
+from .models import Address, LineSource, Order, OrderStatus, RefundRequestStatus, ShopPrice
 
 
 def _agent_or_403(request) -> Agent:
@@ -101,6 +101,7 @@ def order_detail(request, no: str):
     for line in lines:  # display-only attributes for the template
         left = line.to_ship
         setattr(line, "left", left)  # noqa: B010
+        setattr(line, "returnable", line.quantity - line.refunded_quantity)  # noqa: B010
         setattr(line, "shippable", left > 0 and services.can_ship(user, order, line))  # noqa: B010
     margin = None
     if my_agent_id is not None and order.seller_agent_id == my_agent_id and order.status != OrderStatus.AWAITING_STOCK:
@@ -112,8 +113,17 @@ def order_detail(request, no: str):
     from weishang.payments.services import can_confirm
 
     waiting = [p for p in order.payments.all() if p.status == PaymentStatus.SUBMITTED]
+    open_request = next((r for r in order.refund_requests.all() if r.status == RefundRequestStatus.REQUESTED), None)
     ctx = {
         "order": order, "lines": lines, "is_buyer": order.buyer_id == user.pk,
+        "can_request_refund": order.buyer_id == user.pk and open_request is None and refunds.window_open(order)
+        and order.refunded_total < order.total,
+        "refund_form": RefundRequestForm(initial={"idempotency_key": new_key()}),
+        "open_request": open_request,
+        "can_decide_refund": open_request is not None and refunds.can_decide(user, order),
+        "can_cancel_paid": refunds.is_hq_refunder(user) and order.status in (OrderStatus.PAID, OrderStatus.RECEIVED)
+        and states.can(order.kind, order.status, OrderStatus.CANCELLED),
+        "refunds": list(order.refunds.all()),
         "can_cancel": order.buyer_id == user.pk and order.status in (OrderStatus.PENDING,
                                                                       OrderStatus.AWAITING_STOCK),
         "can_pay": order.buyer_id == user.pk and order.status == OrderStatus.PENDING and not waiting,
@@ -190,6 +200,71 @@ def order_pack(request, no: str):
     return _order_action(request, no, lambda o: services.pack(o, actor=request.user))
 
 
+# --- refunds ---------------------------------------------------------------------------------
+
+@login_required
+@require_POST
+def refund_request(request, no: str):
+    """The buyer asks for a refund (full, some units back, or an amount)."""
+    form = RefundRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect("orders:detail", no=no)
+    data = form.cleaned_data
+    quantities = {k[4:]: v for k, v in request.POST.items() if k.startswith("ret_") and v.strip() not in ("", "0")}
+
+    def make(order):
+        payload = {"no": no, "kind": data["kind"], "lines": sorted(quantities.items()), "amount": data["amount"],
+                   "reason": data["reason"]}
+        idempotency.run(key=idempotency.key_from(request), user=request.user, endpoint="orders.refund_request",
+                        payload=payload, fn=lambda: (201, {"id": refunds.request_refund(
+                            order, user=request.user, kind=data["kind"], reason=data["reason"],
+                            quantities=quantities, amount=data["amount"]).pk}))
+
+    return _order_action(request, no, make)
+
+
+@login_required
+@require_POST
+def refund_decide(request, pk: int):
+    approve = request.POST.get("decision") == "approve"
+    reason = request.POST.get("reason", "")
+    nxt = request.POST.get("next") or ""
+    req = refunds.RefundRequest.objects.filter(pk=pk).select_related("order").first()
+    if req is None:
+        raise Http404
+    try:
+        refunds.decide_refund(pk, actor=request.user, approve=approve, reason=reason)
+        messages.success(request, _("Refund approved.") if approve else _("Refund rejected."))
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        messages.error(request, exc.message)
+    if nxt == "list":
+        return redirect("orders:refunds")
+    return redirect("orders:detail", no=req.order.no)
+
+
+@login_required
+@require_POST
+def order_cancel_paid(request, no: str):
+    if not refunds.is_hq_refunder(request.user):
+        raise PermissionDenied
+    reason = request.POST.get("reason", "")
+    return _order_action(request, no, lambda o: refunds.cancel_paid(o, actor=request.user, reason=reason))
+
+
+@login_required
+@require_GET
+def refund_list(request):
+    """Refund requests waiting for my decision: my own sales (agent) or all (HQ)."""
+    if not refunds.is_hq_refunder(request.user) and getattr(request.user, "agent", None) is None:
+        raise PermissionDenied
+    page = Paginator(refunds.open_requests_for(request.user), 30).get_page(request.GET.get("page"))
+    agent = getattr(request.user, "agent", None)
+    return render(request, "orders/refund_list.html", {"page": page, "agent": agent})
+
+
 # --- agent: shop prices --------------------------------------------------------------------
 
 @login_required
@@ -242,9 +317,16 @@ def _shop_skus(agent: Agent):
 @require_GET
 def shop(request, agent_id: int):
     agent = _shop_agent(agent_id)
+    sharing.remember(request, agent.pk)
     cart = _cart(request, agent.pk)
+    me = Agent.objects.filter(user=request.user).only("pk").first() if request.user.is_authenticated else None
+    share = None
+    if me is not None:  # an agent looking at a shop can share it (signed link + QR)
+        share = {"url": request.build_absolute_uri(sharing.shop_path(agent.pk, me.pk)),
+                 "qr": f"{reverse('orders:shop_qr', args=[agent.pk])}?{sharing.PARAM}={sharing.token_for(me.pk)}",
+                 "own": me.pk == agent.pk}
     return render(request, "orders/shop.html", {"agent": agent, "skus": _shop_skus(agent),
-                                                "cart_count": sum(cart.values())})
+                                                "cart_count": sum(cart.values()), "share": share})
 
 
 @require_GET
@@ -252,8 +334,9 @@ def shop_qr(request, agent_id: int):
     import segno
 
     agent = _shop_agent(agent_id)
+    sharer = sharing.agent_id_from(request.GET.get(sharing.PARAM))
     buf = io.BytesIO()
-    segno.make(request.build_absolute_uri(reverse("orders:shop", args=[agent.pk])), error="m").save(
+    segno.make(request.build_absolute_uri(sharing.shop_path(agent.pk, sharer)), error="m").save(
         buf, kind="svg", scale=6, border=2)
     return HttpResponse(buf.getvalue(), content_type="image/svg+xml")
 
@@ -316,10 +399,12 @@ def checkout(request, agent_id: int):
     if form.is_valid():
         lines = [(r["sku"].pk, r["qty"]) for r in rows]
         address = form.address()
+        sharer = sharing.remembered(request, agent.pk)
         try:
-            body = _idempotent(request, "orders.consumer", {"agent": agent.pk, "address": address},
+            body = _idempotent(request, "orders.consumer", {"agent": agent.pk, "address": address, "share": sharer},
                                lambda: services.create_consumer_order(user=request.user, shop_agent_id=agent.pk,
-                                                                      lines=lines, address=address))
+                                                                      lines=lines, address=address,
+                                                                      shared_by_id=sharer))
             if form.cleaned_data.get("save_address") and not Address.objects.filter(
                     user=request.user, district_code=address["district_code"], detail=address["detail"]).exists():
                 Address.objects.create(user=request.user, name=address["name"], phone=address["phone"],
