@@ -12,12 +12,13 @@ from weishang.catalog.models import SKU
 from . import level_prices
 from .level_models import Level, LevelPrice
 
-# rank, name, share of (retail - floor) above floor, single, cumulative, days, needs approval, first purchase
+# rank, name, HQ approves applications, share of (retail - floor) above floor, single restock,
+# cumulative, period days, upgrade needs approval, first stock purchase on joining
 LEVELS = [
-    (1, "总代", Decimal("0"), "30000", "100000", 90, True, "30000"),
-    (2, "一级", Decimal("0.3"), "10000", "30000", 30, False, "10000"),
-    (3, "二级", Decimal("0.6"), "3000", "8000", 30, False, "3000"),
-    (4, "特约", Decimal("0.85"), None, None, None, False, None),
+    (1, "总代", True, Decimal("0"), None, "60000", 90, True, "20000"),
+    (2, "一级", False, Decimal("0.3"), "8000", "20000", 90, False, "5000"),
+    (3, "二级", False, Decimal("0.6"), "2000", "6000", 90, False, "1000"),
+    (4, "特约", False, Decimal("0.85"), None, None, None, False, None),
 ]
 
 
@@ -30,9 +31,10 @@ def demo_price(sku: SKU, share: Decimal) -> Decimal:
 
 def load(ctx: dict) -> list[Level]:
     levels = []
-    for rank, name, _share, single, cumulative, days, approval, first in LEVELS:
-        level = Level.objects.filter(rank=rank).first() or Level.objects.create(rank=rank, name=name)
-        if not level.has_upgrade_rule and level.first_purchase_amount is None and (single or first):
+    for rank, name, hq_approves, _share, single, cumulative, days, approval, first in LEVELS:
+        level = Level.objects.filter(rank=rank).first() or Level.objects.create(
+            rank=rank, name=name, requires_hq_approval=hq_approves)
+        if not level.has_upgrade_rule and level.first_purchase_amount is None and (cumulative or first):
             level.upgrade_single_purchase = Decimal(single) if single else None
             level.upgrade_cumulative_amount = Decimal(cumulative) if cumulative else None
             level.upgrade_period_days = days
@@ -42,7 +44,7 @@ def load(ctx: dict) -> list[Level]:
             level.save()
             ctx.setdefault("created", []).append(f"level rule {name}")
         levels.append(level)
-    shares = {rank: share for rank, _n, share, *_rest in LEVELS}
+    shares = {rank: share for rank, _n, _a, share, *_rest in LEVELS}
     priced = set(LevelPrice.objects.values_list("level_id", "sku_id"))
     skus = list(ctx.get("skus") or SKU.objects.all())
     cells = {(lv.pk, sku.pk): str(demo_price(sku, shares[lv.rank])) for lv in levels for sku in skus
