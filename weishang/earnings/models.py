@@ -231,3 +231,26 @@ class MonthTotalsPage(EarningLine):
         proxy = True
         verbose_name = _("monthly totals")
         verbose_name_plural = _("monthly totals")
+
+
+class BuyBack(models.Model):
+    """A tw-profile buy-back (回購) of unsold cloud stock: the units go back to HQ's stock
+    and HQ pays the agent the profile's rate (90%) of what it paid for them, in one
+    transaction (services.buy_back). Idempotent by key."""
+
+    key = models.CharField(max_length=100, unique=True)
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, related_name="buybacks",
+                              verbose_name=_("agent"))
+    sku = models.ForeignKey("catalog.SKU", on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    amount = money(_("amount"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("by"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("buy-back")
+        verbose_name_plural = _("buy-backs")
+        ordering = ["-id"]

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,7 @@ from weishang.ledger.selectors import cents_sum, money_of
 from . import conf
 from . import rules as R
 from .models import (
+    BuyBack,
     Earning,
     EarningLine,
     EarningRefund,
@@ -515,10 +516,18 @@ def buyback_quote(agent: Agent, sku_id: int, quantity: int) -> Decimal:
     lines = (OrderLine.objects.filter(order__kind=OrderKind.RESTOCK, order__buyer_agent=agent, sku_id=sku_id,
                                       order__status__in=[OrderStatus.PAID, OrderStatus.RECEIVED,
                                                          OrderStatus.COMPLETED])
-             .order_by("-order__paid_at", "-pk").values_list("unit_price", "quantity", "order__currency"))
+             .order_by("-order__paid_at", "-pk").values_list("unit_price", "quantity", "refunded_quantity",
+                                                             "order__currency"))
+    # Units already bought back were valued at the latest purchases: skip those first.
+    skip = BuyBack.objects.filter(agent=agent, sku_id=sku_id).aggregate(n=Sum("quantity"))["n"] or 0
     left, total = quantity, Decimal(0)
-    for price, qty, cur in lines:
-        take = min(left, qty)
+    for price, qty, refunded, cur in lines:
+        qty -= refunded  # units returned with a refund were never kept
+        used = min(skip, qty)
+        skip -= used
+        take = min(left, qty - used)
+        if take <= 0:
+            continue
         total += R.buyback_amount(price, take, prof, cur)
         left -= take
         if not left:
@@ -527,3 +536,47 @@ def buyback_quote(agent: Agent, sku_id: int, quantity: int) -> Decimal:
         raise DomainError(_("The agent bought only %(n)d of these units.") % {"n": quantity - left},
                           code="buyback_too_many", fields={"quantity": [_("Too many.")]})
     return total
+
+
+def buy_back(*, agent: Agent, sku_id: int, quantity: int, by, reason: str, key: str = "") -> BuyBack:
+    """tw profile: HQ buys back `quantity` unsold units of the agent's cloud stock, in one
+    transaction: the units leave the agent's cloud stock (return out) into HQ's stock
+    (return in), and HQ pays the agent buyback_quote() (90% of what it paid) into its
+    available earnings (withdrawable), journal `buyback:<id>` from HQ_BUYBACK. Finance or
+    admin staff only; idempotent by `key`; units reserved for an open order cannot go."""
+    from weishang.catalog.models import SKU
+    from weishang.inventory import services as stock
+    from weishang.inventory.models import MovementKind
+
+    _finance(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for the buy-back."), code="reason_required",
+                          fields={"reason": [_("Required.")]})
+    if key:
+        prior = BuyBack.objects.filter(key=key).first()
+        if prior is not None:
+            return prior
+    sku = SKU.objects.filter(pk=sku_id).first()
+    if sku is None:
+        raise NotFound(_("Unknown SKU."))
+    with transaction.atomic():
+        Agent.objects.select_for_update().filter(pk=agent.pk).first()  # one buy-back of an agent at a time
+        amount = buyback_quote(agent, sku.pk, quantity)
+        bb = BuyBack.objects.create(key=key or f"bb:{uuid.uuid4().hex}", agent=agent, sku=sku, quantity=quantity,
+                                    currency=sku.currency, amount=amount, reason=reason[:200], created_by=by)
+        ref = {"ref_type": "buyback", "ref_id": str(bb.pk), "user": by, "reason": reason}
+        try:
+            stock.move(agent.pk, [(sku.pk, -quantity)], kind=MovementKind.RETURN_OUT, **ref)
+        except stock.OutOfStock:
+            raise DomainError(_("The agent's cloud stock does not hold %(n)d free units of this item.")
+                              % {"n": quantity}, code="buyback_not_in_stock", status=409,
+                              fields={"quantity": [_("Too many.")]}) from None
+        stock.move(None, [(sku.pk, quantity)], kind=MovementKind.RETURN_IN, **ref)
+        accs = accounts_for([(K.HQ_BUYBACK, sku.currency, None, None),
+                             (K.AGENT_EARNINGS_AVAILABLE, sku.currency, agent.pk, None)])
+        ledger.post(key=f"buyback:{bb.pk}", kind="buyback", currency=sku.currency,
+                    lines=[(accs[Account.make_key(K.HQ_BUYBACK, sku.currency)], -amount),
+                           (accs[Account.make_key(K.AGENT_EARNINGS_AVAILABLE, sku.currency, agent.pk)], amount)],
+                    memo=f"buy-back {quantity} x {sku.code}", ref_type="buyback", ref_id=str(bb.pk), created_by=by)
+        return bb

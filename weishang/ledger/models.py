@@ -26,6 +26,7 @@ class AccountKind(models.TextChoices):
     HQ_REVENUE = "hq_revenue", _("HQ revenue")
     HQ_FEES = "hq_fees", _("HQ fee income")
     HQ_REWARD_EXPENSE = "hq_reward_expense", _("HQ rewards paid (expense)")
+    HQ_BUYBACK = "hq_buyback", _("HQ buy-backs of unsold stock")
     PAYMENT_CLEARING = "payment_clearing", _("payments clearing")
     REFUND_CLEARING = "refund_clearing", _("refunds clearing")
     PREPAID_FUNDING = "prepaid_funding", _("prepaid top-ups received")
