@@ -1,10 +1,10 @@
-"""Demo agent network for 澜溪 LANXI: four levels (总代 / 一级 / 二级 / 特约) with a price for
-every SKU and purchase-volume upgrade rules, and a tree of about forty agents in several
-provinces (three 总代, their 一级 and 二级, a few 特约; one same-level recruit, one frozen,
-one expired), with restock volume recorded this month and last month.
+"""Demo agent network for 澜溪 LANXI: the four levels of demo_levels (总代 / 一级 / 二级 / 特约,
+with prices and upgrade rules), and a tree of about forty agents in several provinces (three
+总代, their 一级 and 二级, a few 特约; one same-level recruit, one frozen, one expired), with
+restock volume recorded this month and last month.
 
-Idempotent: levels by rank, prices only where missing, agents by phone, volume only for
-agents that have none. The demo agent logins are added to ctx["logins"]."""
+Idempotent: agents by phone, volume only for agents that have none. The demo agent logins
+are added to ctx["logins"]."""
 
 from __future__ import annotations
 
@@ -17,18 +17,8 @@ from django.utils.translation import gettext as _
 from weishang.accounts.demo import DEMO_PASSWORD
 from weishang.accounts.models import User
 
-from . import services
-from .models import Agent, AgentPurchase, AgentStatus, Level, LevelPrice
-
-# rank, name, HQ approves applications, upgrade: single restock, cumulative, period days, needs approval
-LEVELS = [
-    (1, "总代", True, None, Decimal("60000"), 90, True),
-    (2, "一级", False, Decimal("8000"), Decimal("20000"), 90, False),
-    (3, "二级", False, Decimal("2000"), Decimal("6000"), 90, False),
-    (4, "特约", False, None, None, None, False),
-]
-# Share of the way from the SKU's floor price to its retail price that each rank pays.
-PRICE_SHARE = {1: Decimal("0"), 2: Decimal("0.3"), 3: Decimal("0.6"), 4: Decimal("0.85")}
+from . import demo_levels, services
+from .models import Agent, AgentPurchase, AgentStatus, Level
 
 REGIONS = [("330000", "330100", "330106"), ("440000", "440300", "440305"), ("310000", "310100", "310104"),
            ("320000", "320100", "320106"), ("510000", "510100", "510104"), ("350000", "350200", "350203"),
@@ -56,35 +46,6 @@ FROZEN, EXPIRED = "T1M2S1", "T2M1S1"
 
 def phone_for(i: int) -> str:
     return f"+86135{i:08d}"
-
-
-def _levels(ctx: dict) -> dict[int, Level]:
-    out = {}
-    for rank, name, approval, single, cumulative, days, needs in LEVELS:
-        level = Level.objects.filter(rank=rank).first()
-        if level is None:
-            level = Level.objects.create(name=name, rank=rank, requires_hq_approval=approval, currency="CNY",
-                                         upgrade_single_purchase=single, upgrade_cumulative_amount=cumulative,
-                                         upgrade_period_days=days, upgrade_needs_approval=needs)
-            ctx["created"].append(f"level {name}")
-        out[rank] = level
-    return out
-
-
-def _prices(levels: dict[int, Level], ctx: dict) -> None:
-    from weishang.catalog.models import SKU
-
-    have = set(LevelPrice.objects.values_list("level_id", "sku_id"))
-    rows = []
-    for sku in ctx.get("skus") or SKU.objects.all():
-        for rank, level in levels.items():
-            if (level.pk, sku.pk) in have:
-                continue
-            price = sku.floor_price + (sku.retail_price - sku.floor_price) * PRICE_SHARE.get(rank, Decimal("0.9"))
-            rows.append(LevelPrice(level=level, sku=sku, price=price.quantize(Decimal("1")), currency=sku.currency))
-    if rows:
-        LevelPrice.objects.bulk_create(rows)
-        ctx["created"].append(f"{len(rows)} level prices")
 
 
 def _agent(i: int, key: str, upline: Agent | None, level: Level, region: int, ctx: dict,
@@ -124,8 +85,7 @@ def _volume(agents: list[Agent], ctx: dict) -> None:
 def load(ctx: dict) -> None:
     ctx.setdefault("created", [])
     ctx.setdefault("logins", [])
-    levels = _levels(ctx)
-    _prices(levels, ctx)
+    levels = {lv.rank: lv for lv in demo_levels.load(ctx)}  # levels, rules and prices (levels area)
     by_key: dict[str, Agent] = {}
     for i, (key, up, rank, region) in enumerate(TREE, start=1):
         by_key[key] = _agent(i, key, by_key.get(up) if up else None, levels[rank], region, ctx)
