@@ -72,3 +72,16 @@ def test_expiry_job_expires_lapsed_certificates_and_their_agents(cert):
     assert Agent.objects.get(pk=cert.agent_id).status == "expired"
     assert Agent.objects.get(pk=other.agent_id).status == "active"
     assert services.expire_lapsed() == 0  # nothing left to do
+
+
+def test_a_level_change_reissues_the_certificate_with_the_same_channels_and_end(cert):
+    from weishang.agents import services as agent_services
+
+    if not hasattr(agent_services, "change_level"):
+        pytest.skip("agents.services.change_level not there yet")
+    zong = f.standard_levels()[0]
+    agent_services.change_level(cert.agent, zong, actor=None, reason="累计进货达标")
+    new = Certificate.objects.get(agent=cert.agent, status="active")
+    cert.refresh_from_db()
+    assert cert.status == "revoked" and new.pk != cert.pk
+    assert new.level_name == "总代" and new.channels == cert.channels and new.valid_until == cert.valid_until

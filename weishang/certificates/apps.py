@@ -7,4 +7,6 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Certificates")
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401  (register the Celery task)
+        from . import receivers, tasks  # noqa: F401  (register the Celery task)
+
+        receivers.connect()
