@@ -13,7 +13,7 @@ def _codes_settings(settings):
     settings.CODE_KEY_VERSION = 2
     settings.CODES_NEGATIVE_MIN_SECONDS = 0
     settings.SITE_URL = "https://brand.example"
-    conf._codec.cache_clear()
+    conf.reset()
     yield
 
 
@@ -60,9 +60,16 @@ def code_of(batch, serial):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_batch_cache():
-    from weishang.codes.selectors import batch_cache
+def _fresh_caches(monkeypatch, tmp_path):
+    """Per-process caches start empty, and the SQLite scan lock file lives in tmp_path (not
+    beside the test database in /tmp, where it would be left behind)."""
+    from weishang.codes import writelock
+    from weishang.codes.selectors import batch_cache, forget_sellers
 
+    monkeypatch.setattr(writelock, "_lock_path", lambda: str(tmp_path / "scans.scanlock"))
     batch_cache.clear()
+    forget_sellers()
     yield
+    writelock.close_all()
     batch_cache.clear()
+    forget_sellers()

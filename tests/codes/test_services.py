@@ -192,7 +192,7 @@ def test_consumer_scans_unreleased_then_genuine_then_warning(batch, hq, net, set
     ship(hq, top, [code_of(batch, batch.box_start)])
     settings.CODES_WARN_PEOPLE = 2
     r = _scan(batch, s, person="p1", division="440106", source=LocationSource.CHOICE)
-    assert r.event.verdict == Verdict.GENUINE and r.state.count == 2 and r.holder == top
+    assert r.event.verdict == Verdict.GENUINE and r.state.count == 2 and r.holder.id == top.pk
     _scan(batch, s, person="p2")
     r = _scan(batch, s, person="p3")
     assert r.state.people_count == 3 and r.event.verdict == Verdict.WARNING
@@ -246,7 +246,7 @@ def test_relocate_only_own_recent_scan(batch, hq, net):
         services.relocate_scan(serial=batch.serial_start, token=r.event.token, place=Place("440100", "choice"))
 
 
-def test_scan_writes_queue_on_a_file_lock_with_sqlite(batch, monkeypatch, tmp_path):
+def test_scan_writes_queue_on_a_file_lock_with_sqlite(batch, monkeypatch, tmp_path, settings):
     from django.db import connection
 
     from weishang.codes import writelock
@@ -257,6 +257,10 @@ def test_scan_writes_queue_on_a_file_lock_with_sqlite(batch, monkeypatch, tmp_pa
     monkeypatch.setattr(writelock, "_lock_path", lambda: str(lock))
     _scan(batch, batch.serial_start)
     assert lock.exists() and ScanEvent.objects.filter(serial=batch.serial_start).count() == 1
+    lock.unlink()
+    settings.CODES_SCAN_FILE_LOCK = "0"  # SQLite's own busy handling only
+    _scan(batch, batch.serial_start)
+    assert not lock.exists() and ScanEvent.objects.filter(serial=batch.serial_start).count() == 2
 
 
 def test_reward_signal_ignores_scans_before_release(batch, hq, net):
@@ -276,3 +280,28 @@ def test_reward_signal_ignores_scans_before_release(batch, hq, net):
     finally:
         first_genuine_scan.disconnect(receiver)
     assert len(seen) == 1
+
+
+def test_masked_names():
+    from weishang.codes.selectors import mask_name
+
+    assert [mask_name(n) for n in ("张三明", "张三", "欧阳娜娜", "A", "", "Alice")] == [
+        "张*明", "张*", "欧**娜", "*", "", "A***e"]
+
+
+def test_counters_cap_stored_people_and_count_the_rest(batch, hq, net, monkeypatch):
+    """The scan upsert keeps the copied-code sets capped, like services._add, in SQL."""
+    monkeypatch.setattr(services, "PEOPLE_CAP", 3)
+    services._scan_sql.cache_clear()
+    try:
+        ship(hq, net[0], [code_of(batch, batch.box_start)])
+        for i in range(5):
+            _scan(batch, batch.serial_start, person=f"p{i}", division=f"{110100 + i * 100}",
+                  source=LocationSource.CHOICE)
+        r = _scan(batch, batch.serial_start, person="p0", division="110100", source=LocationSource.CHOICE)
+    finally:
+        services._scan_sql.cache_clear()
+    state = CodeState.objects.get(serial=batch.serial_start)
+    assert state.people == "p0,p1,p2" and state.people_count == 5 and r.state.people_count == 5
+    assert state.cities.split(",")[:2] == ["110100", "110200"] and state.count == 6
+    assert r.event.verdict == Verdict.WARNING

@@ -46,7 +46,8 @@ def test_genuine_first_then_nth_query(client, batch, hq, net):
     html = r.content.decode()
     assert r.status_code == 200
     assert "first query" in html.lower() or "首次查询" in html
-    assert batch.lot in html and top.name in html and "2026-01-01" in html and "2028-01-01" in html
+    assert batch.lot in html and "2026-01-01" in html and "2028-01-01" in html
+    assert "广**代 · 总代" in html and top.name not in html  # the seller, masked, with its level
     assert r.cookies["wsv"].value
     r2 = client.get(url(code))
     assert r2.status_code == 200
@@ -164,7 +165,11 @@ def test_api_verify_and_place(client, batch, hq, net):
     r = client.get(f"/api/v1/codes/verify/{code}")
     body = r.json()
     assert r.status_code == 200 and body["verdict"] == "genuine" and body["first_query"] and body["nth"] == 1
-    assert body["seller"] == top.name and body["production_date"] == "2026-01-01"
+    assert body["seller"] == "广**代" and body["seller_level"] == top.level.name
+    assert body["production_date"] == "2026-01-01"
+    from weishang.codes.api import VerifyOut
+
+    VerifyOut.model_validate(body)  # the hand-serialised answer is what the schema documents
     r = client.post(f"/api/v1/codes/verify/{code}/place", {"token": body["token"], "division": "110101"},
                     content_type="application/json")
     assert r.status_code == 200
@@ -226,3 +231,80 @@ def test_no_input_makes_verification_fail(client, batch, text):
         for prefix in ("/v/", "/api/v1/codes/verify/"):
             r = client.get(prefix + path)
             assert r.status_code in (200, 301, 302, 400, 404), (prefix, text, r.status_code)
+
+
+def test_device_location_places_the_scan(client, batch, hq, net, monkeypatch):
+    """Browser geolocation → the city's division code (GeoToolCN, offline); coordinates are
+    not stored; it beats an IP location and a chosen city, and nothing replaces it."""
+    from weishang.codes import location
+
+    released(batch, hq, net[0])  # bound to the Guangzhou agent
+    monkeypatch.setattr(location, "from_ip", lambda ip: location.Place("440100", "ip"))
+    code = code_of(batch, batch.serial_start).lower()
+    page = client.get(url(code)).content.decode()
+    assert 'id="geo-button"' in page and "codes/verify.js" in page
+    token = ScanEvent.objects.get().token
+    place_api = f"/api/v1/codes/verify/{code}/place"
+    r = client.post(place_api, {"token": token, "lat": 39.91, "lng": 116.40}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["place"].startswith("北京")
+    event = ScanEvent.objects.get()
+    assert (event.division, event.source) == ("110100", "gps")
+    alert = DiversionAlert.objects.get()  # Beijing is outside the Guangzhou agent's region
+    assert alert.source == "gps" and not alert.weak and alert.scan_province == "11"
+    r = client.post(place_api, {"token": token, "division": "440100"}, content_type="application/json")
+    assert r.status_code == 409  # a chosen city does not replace the device location
+    r = client.post(place_api, {"token": token, "lat": 0, "lng": 0}, content_type="application/json")
+    assert r.status_code == 400  # the Gulf of Guinea is not a place we know
+
+
+def test_device_location_not_asked_once_placed(client, batch, hq, net):
+    released(batch, hq, net[0])
+    code = code_of(batch, batch.serial_start).lower()
+    client.get(url(code))
+    token = ScanEvent.objects.get().token
+    client.post(f"/api/v1/codes/verify/{code}/place", {"token": token, "division": "440100"},
+                content_type="application/json")
+    assert ScanEvent.objects.get().source == "choice" and not DiversionAlert.objects.exists()
+    r = client.post(f"/api/v1/codes/verify/{code}/place", {"token": token, "lat": 23.13, "lng": 113.26},
+                    content_type="application/json")
+    assert r.status_code == 200 and ScanEvent.objects.get().source == "gps"  # the device beats a choice
+
+
+def test_location_from_coordinates():
+    from weishang.codes import location
+
+    assert location.from_coords(23.13, 113.26) == location.Place("440100", "gps")  # a district → its city
+    assert location.from_coords(39.9, 116.4).division == "110100"  # 北京市 as the city of a municipality
+    for bad in ((0, 0), ("x", 1), (float("nan"), 1), (91, 0)):
+        assert location.from_coords(*bad) is None
+
+
+def test_page_escapes_values_and_shows_masked_seller(client, batch, hq, net):
+    from weishang.catalog.models import Product
+
+    Product.objects.filter(pk=batch.sku.product_id).update(name='<script>alert("x")</script>')
+    from weishang.codes.selectors import batch_cache
+
+    batch_cache.clear()
+    released(batch, hq, net[0])
+    html = client.get(url(code_of(batch, batch.serial_start))).content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+
+
+def test_verification_page_follows_the_language(client, batch, hq, net):
+    released(batch, hq, net[0])
+    code = code_of(batch, batch.serial_start)
+    en = client.get(url(code), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    hant = client.get(url(code), HTTP_ACCEPT_LANGUAGE="zh-Hant").content.decode()
+    hans = client.get(url(code), HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    assert "Genuine product" in en and "正品" in hant and "正品" in hans
+    assert hant != hans and 'lang="en"' in en
+
+
+def test_logged_in_consumer_sees_own_nav_and_is_the_person(client, batch, hq, net, factories):
+    released(batch, hq, net[0])
+    user = factories.user()
+    client.force_login(user)
+    html = client.get(url(code_of(batch, batch.serial_start))).content.decode()
+    assert "/accounts/login" not in html
+    assert ScanEvent.objects.get().consumer_id == user.pk

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -38,7 +40,8 @@ class VerifyOut(Schema):
     lot: str
     production_date: dt.date
     expiry_date: dt.date
-    seller: str | None
+    seller: str | None = Field(description="The selling agent's masked name (张*明).")
+    seller_level: str | None
     seller_certificate_url: str | None
     place: str
     place_source: str
@@ -46,33 +49,58 @@ class VerifyOut(Schema):
     token: str = Field(description="Proves this scan is yours, to set its city within the window.")
 
 
+def _json(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
 @router.get("/verify/{code}", response={200: VerifyOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut},
             auth=None, summary="Verify a code (records the query)")
 def verify(request: HttpRequest, code: str):
-    """Genuine or not, the Nth query, product and batch, the seller. Every call is recorded
-    before the answer. Unknown and forged codes both answer 404 `code_not_genuine`."""
+    """Genuine or not, the Nth query, product and batch, the seller (masked name and level).
+    Every call is recorded before the answer. Unknown and forged codes both answer 404
+    `code_not_genuine`."""
     outcome = verification.verify(request, code)
-    return Status(200, verification.describe(outcome.result))
+    # Serialised here, not through the schema: this answers every scan; VerifyOut documents it
+    # and a test checks the answer against it.
+    body = json.dumps(verification.describe(outcome.result), default=_json, ensure_ascii=False)
+    return HttpResponse(body, content_type="application/json; charset=utf-8",
+                        headers={"Cache-Control": "max-age=0, no-cache, no-store, must-revalidate, private"})
 
 
 class PlaceIn(Schema):
     token: str = Field(max_length=24, pattern=SAFE_TEXT)
-    division: str = Field(max_length=12, pattern=r"^\d{2,6}$")
+    division: str | None = Field(None, max_length=12, pattern=r"^\d{2,6}$",
+                                 description="A city the consumer picked (division code).")
+    lat: float | None = Field(None, ge=-90, le=90, description="Device latitude (WGS-84), with consent; not stored.")
+    lng: float | None = Field(None, ge=-180, le=180, description="Device longitude (WGS-84); not stored.")
 
 
-class OkOut(Schema):
+class PlaceOut(Schema):
     ok: bool
+    place: str = Field("", description="The city now recorded for this scan.")
 
 
-@router.post("/verify/{code}/place", response={200: OkOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
-             auth=None, summary="Set the city of your own recent scan")
+@router.post("/verify/{code}/place", response={200: PlaceOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+             auth=None, summary="Set the place of your own recent scan", url_name="codes_verify_place")
 def verify_place(request: HttpRequest, code: str, payload: PlaceIn):
+    """Either the device location (lat/lng, turned into a city's division code; the
+    coordinates are not kept) or a city the consumer picked (division)."""
     decoded, _batch = services.decode_in_batch(code)
-    place = location.chosen(payload.division)
-    if place is None:
-        raise DomainError(fields={"division": ["Unknown division code."]}, code="invalid_place")
+    if payload.lat is not None and payload.lng is not None:
+        place = location.from_coords(payload.lat, payload.lng)
+        if place is None:
+            raise DomainError(_("This location is outside the regions we know; choose a city instead."),
+                              fields={"lat": [_("Outside the regions we know.")]}, code="invalid_place")
+    else:
+        place = location.chosen(payload.division)
+        if place is None:
+            raise DomainError(fields={"division": [_("Unknown division code.")]}, code="invalid_place")
     services.relocate_scan(serial=decoded.serial, token=payload.token, place=place)
-    return Status(200, {"ok": True})
+    return Status(200, {"ok": True, "place": location.name(place.division)})
 
 
 class ShipmentIn(Schema):

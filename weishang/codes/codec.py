@@ -274,7 +274,7 @@ class Codec:
         cv = _MUL[_W[0]][k.version]
         alphabet = ALPHABET.lower() if lower else ALPHABET
         from_bytes = int.from_bytes
-        out = []
+        out: list[str] = []
         append = out.append
         for serial in range(start, start + count):
             left, right = serial >> 20, serial & m

@@ -17,15 +17,39 @@ import os
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from .codec import Codec
 
+_values: dict[str, object] = {}  # read once per process: these are read on every scan
+
 
 def _get(name: str, default):
+    try:
+        return _values[name]
+    except KeyError:
+        pass
     value = getattr(settings, name, None)
     if value is None:
         value = os.environ.get(name)
-    return default if value in (None, "") else value
+    value = default if value in (None, "") else value
+    _values[name] = value
+    return value
+
+
+def reset() -> None:
+    """Forget every value read (tests that change the environment)."""
+    _values.clear()
+    _current_codec.cache_clear()
+    _codec.cache_clear()
+
+
+@receiver(setting_changed)
+def _forget(sender, setting: str, **kwargs) -> None:
+    _values.pop(setting, None)
+    if setting in ("CODE_KEYS", "CODE_KEY_VERSION", "SECRET_KEY"):
+        _current_codec.cache_clear()
 
 
 def _int(name: str, default: int) -> int:
@@ -74,9 +98,14 @@ def _codec(keys: tuple[tuple[int, bytes], ...], current: int) -> Codec:
     return Codec(dict(keys), current)
 
 
-def get_codec() -> Codec:
+@functools.cache
+def _current_codec() -> Codec:
     keys = code_keys()
     return _codec(tuple(sorted(keys.items())), current_version(keys))
+
+
+def get_codec() -> Codec:
+    return _current_codec()
 
 
 def site_url() -> str:
@@ -105,6 +134,11 @@ def rate_code() -> tuple[int, int]:
 # no I/O) and well-formed codes of no batch (one lookup) take the same time.
 def negative_min_seconds() -> float:
     return float(_get("CODES_NEGATIVE_MIN_SECONDS", 0.03))
+
+
+# SQLite: queue scan writers on a file lock (writelock.py) rather than SQLite's busy handler.
+def scan_file_lock() -> bool:
+    return str(_get("CODES_SCAN_FILE_LOCK", "1")).lower() not in ("0", "false", "no", "off")
 
 
 # A consumer may correct the city of their own scan within this many seconds.

@@ -1,12 +1,16 @@
 """Coarse location of a scan as a division code, and where it came from.
 
-Order: a city the consumer picked (or a device location already turned into a division
-code by the client), else the client IP through the offline ip2region database
-(weishang.regions.iplocate), else unknown. Only division codes are kept.
+Order of trust: the device's location when the consumer allows the browser to share it
+(turned into a division code on the server with the offline GeoToolCN boundaries; the
+coordinates themselves are never stored), else a city the consumer picks, else the client
+IP through the offline ip2region database (weishang.regions.iplocate), else unknown. Only
+division codes (city level) are kept.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 from .models import LocationSource
@@ -48,6 +52,49 @@ def from_ip(ip: str) -> Place:
     if loc is None or not loc.code:
         return UNKNOWN
     return Place(loc.city_code or loc.province_code or loc.code, LocationSource.IP)
+
+
+@functools.cache
+def _geotool():
+    try:
+        from GeoToolCN import GeoTool
+    except ImportError:  # pragma: no cover - installed from requirements.txt
+        return None
+    return GeoTool()
+
+
+def coords_supported() -> bool:
+    return _geotool() is not None
+
+
+def from_coords(lat: object, lng: object) -> Place | None:
+    """The city (division code) at WGS-84 coordinates from the browser, or None outside the
+    regions we know (or without the boundary data)."""
+    try:
+        lat_f, lng_f = float(lat), float(lng)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(lat_f) and math.isfinite(lng_f) and -90 <= lat_f <= 90 and -180 <= lng_f <= 180):
+        return None
+    geo = _geotool()
+    if geo is None:
+        return None
+    found = geo.reverse(lat_f, lng_f)
+    for level in (found.district, found.city, found.province):
+        code = normalize_division(level.code) if level is not None else None
+        if code:
+            return Place(_city_level(code), LocationSource.GPS)
+    return None
+
+
+def _city_level(code: str) -> str:
+    """A district's city, a city itself, or a province where it has no cities."""
+    from weishang.regions import divisions
+
+    d = divisions.get(code)
+    if d is None:
+        return code
+    return d.city_code or d.province_code
 
 
 def chosen(code: object) -> Place | None:

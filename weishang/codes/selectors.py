@@ -6,11 +6,14 @@ its cost does not grow with the number of codes printed or bound.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
 from django.db.models import Count, Q
 
 from .models import CodeBatch, Holding, Kind, PackingRange, TraceRange
@@ -144,27 +147,69 @@ def holding_at(serial: int) -> Holding | None:
     return h if h is not None and serial < h.end else None
 
 
-def holder_of(serial: int):
-    """The agent holding a serial (None: still at HQ), in one short SQL statement: this is on
-    every consumer scan."""
-    from django.db import connection
-
-    from weishang.agents.models import Agent
-
-    end = connection.ops.quote_name("end")
+def holder_id_of(serial: int) -> int | None:
+    """The id of the agent holding a serial (None: still at HQ), in one short SQL statement:
+    this is on every consumer scan."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT h.{end}, a.id, a.name, a.province_code, a.city_code, a.district_code, a.wechat_id, "
-                    f"a.user_id, a.level_id, a.status FROM {Holding._meta.db_table} h "
-                    f"JOIN {Agent._meta.db_table} a ON a.id = h.agent_id "
-                    f"WHERE h.start <= %s ORDER BY h.start DESC LIMIT 1", [serial])
+        cur.execute(_holder_sql(connection.vendor), [serial])
         row = cur.fetchone()
-    if row is None or serial >= row[0]:
-        return None
-    agent = Agent(id=row[1], name=row[2], province_code=row[3], city_code=row[4], district_code=row[5],
-                  wechat_id=row[6], user_id=row[7], level_id=row[8], status=row[9])
-    agent._state.adding = False
-    agent._state.db = connection.alias
-    return agent
+    return row[1] if row is not None and serial < row[0] else None
+
+
+@functools.cache
+def _holder_sql(vendor: str) -> str:
+    return (f"SELECT {connection.ops.quote_name('end')}, agent_id FROM {Holding._meta.db_table} "
+            f"WHERE start <= %s ORDER BY start DESC LIMIT 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    """What a consumer scan needs to know about the agent holding the item."""
+
+    id: int
+    name: str
+    masked_name: str
+    level: str
+    province_code: str
+    city_code: str
+
+
+def mask_name(name: str) -> str:
+    """张三明 → 张*明, 张三 → 张*, Alice → A***e: the public pages never show an agent's full name."""
+    text = (name or "").strip()
+    if len(text) <= 1:
+        return "*" if text else ""
+    if len(text) == 2:
+        return text[0] + "*"
+    return text[0] + "*" * (len(text) - 2) + text[-1]
+
+
+# Sellers' facts in process memory for a short while (Django's local-memory cache, one per
+# process): every consumer scan of a released item needs them, and agents' names, levels
+# and regions change rarely. A change shows on verification pages within SELLER_TTL seconds.
+SELLER_TTL = 30
+_sellers = LocMemCache("weishang-codes-sellers", {"TIMEOUT": SELLER_TTL, "OPTIONS": {"MAX_ENTRIES": 20_000}})
+
+
+def seller(agent_id: int) -> Seller | None:
+    key = str(agent_id)
+    found = _sellers.get(key)
+    if found is None:
+        from weishang.agents.models import Agent
+
+        row = (Agent.objects.filter(pk=agent_id)
+               .values_list("name", "level__name", "province_code", "city_code").first())
+        if row is None:
+            return None
+        name, level, province, city = row
+        found = Seller(id=agent_id, name=name, masked_name=mask_name(name), level=str(level or ""),
+                       province_code=province or "", city_code=city or "")
+        _sellers.set(key, found)
+    return found
+
+
+def forget_sellers() -> None:
+    _sellers.clear()
 
 
 def overlapping(a: int, b: int, *, lock: bool = False) -> list[Holding]:

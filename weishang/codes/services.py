@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -293,12 +294,40 @@ def outside_region(agent, division: str) -> bool:
     return False
 
 
-@dataclass
+@dataclass(slots=True)
+class Scan:
+    """The scan event as written (no model instance on the hot path)."""
+
+    id: int
+    serial: int
+    batch_id: int
+    at: object
+    verdict: str
+    nth: int
+    division: str
+    source: str
+    holder_id: int | None
+    token: str
+
+
+@dataclass(slots=True)
+class Tally:
+    """The code's counters right after this scan."""
+
+    count: int
+    first_at: object
+    first_division: str
+    people_count: int
+    city_count: int
+    unreleased_scans: int
+
+
+@dataclass(slots=True)
 class ScanResult:
-    event: ScanEvent
-    state: CodeState
+    event: Scan
+    state: Tally
     batch: CodeBatch
-    holder: object
+    holder: selectors.Seller | None
     code: str
     alert: DiversionAlert | None
 
@@ -313,14 +342,14 @@ def _add(capped: str, value: str, cap: int) -> tuple[str, bool]:
     return ",".join(items), True
 
 
-def _maybe_alert(event: ScanEvent, holder, place: Place) -> DiversionAlert | None:
+def _maybe_alert(*, scan_id: int, serial: int, batch_id: int, at, holder, place: Place) -> DiversionAlert | None:
     if holder is None or not place.division or not outside_region(holder, place.division):
         return None
     return DiversionAlert.objects.create(
-        scan=event, serial=event.serial, batch_id=event.batch_id, agent=holder,
+        scan_id=scan_id, serial=serial, batch_id=batch_id, agent_id=holder.id,
         agent_region=holder.city_code or holder.province_code, scan_division=place.division,
         scan_province=place.division[:2], source=place.source, weak=place.source == LocationSource.IP,
-        created_at=event.at)
+        created_at=at)
 
 
 def _aware(value):
@@ -335,74 +364,93 @@ _STATE = CodeState._meta.db_table
 _EVENT = ScanEvent._meta.db_table
 
 
+def _set_add_sql(column: str, count: str, cap: int, instr: str) -> tuple[str, str]:
+    """SQL for "add excluded.<column> to the capped comma list s.<column>" and for its count:
+    the same rule as _add (an empty value is not added; past the cap it is counted, not
+    stored), evaluated inside the upsert so a scan is one statement."""
+    seen = f"({instr}(',' || s.{column} || ',', ',' || excluded.{column} || ',') > 0)"
+    skip = f"(excluded.{column} = '' OR {seen})"
+    text = (f"CASE WHEN {skip} OR s.{count} >= {cap} THEN s.{column} WHEN s.{column} = '' THEN excluded.{column} "
+            f"ELSE s.{column} || ',' || excluded.{column} END")
+    number = f"s.{count} + CASE WHEN {skip} THEN 0 ELSE 1 END"
+    return text, number
+
+
+@functools.cache
+def _scan_sql(vendor: str) -> tuple[str, str]:
+    instr = "INSTR" if vendor == "sqlite" else "STRPOS"
+    people, people_count = _set_add_sql("people", "people_count", PEOPLE_CAP, instr)
+    cities, city_count = _set_add_sql("cities", "city_count", CITIES_CAP, instr)
+    upsert = (f"INSERT INTO {_STATE} AS s (serial, batch_id, first_at, first_division, last_at, count, people, "
+              f"cities, people_count, city_count, unreleased_scans, pin_failures) "
+              f"VALUES (%s, %s, %s, %s, %s, 1, %s, %s, 1, %s, %s, 0) "
+              f"ON CONFLICT (serial) DO UPDATE SET count = s.count + 1, last_at = excluded.last_at, "
+              f"people = {people}, people_count = {people_count}, cities = {cities}, city_count = {city_count}, "
+              f"unreleased_scans = s.unreleased_scans + excluded.unreleased_scans "
+              f"RETURNING count, people_count, city_count, unreleased_scans, first_at, first_division")
+    event = (f"INSERT INTO {_EVENT} (serial, batch_id, at, verdict, nth, division, source, holder_id, person, "
+             f"consumer_id, token) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id")
+    return upsert, event
+
+
 def record_scan(*, code: str, batch: CodeBatch, serial: int, place: Place = UNKNOWN, person: str,
                 consumer=None) -> ScanResult:
     """Write one consumer scan durably (state, event, alert) before anyone answers.
 
-    The hot path of verification: four short SQL statements inside the write lock (raw SQL,
-    because the time the lock is held bounds how many scans a second the database takes)."""
+    The hot path of verification: two SQL statements in one IMMEDIATE transaction (an upsert
+    of the code's counters that returns them, and the event insert), so the write lock is
+    held for tens of microseconds."""
     now = timezone.now()
-    holder = selectors.holder_of(serial)
+    holder_id = selectors.holder_id_of(serial)
+    holder = selectors.seller(holder_id) if holder_id is not None else None
     city = city_of(place.division)
     token = secrets.token_urlsafe(12)[:16]
-    adapt = connection.ops.adapt_datetimefield_value
-    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    at = connection.ops.adapt_datetimefield_value(now)
+    upsert, insert_event = _scan_sql(connection.vendor)
+    released = holder is not None
     with scan_write_lock(), transaction.atomic(), connection.cursor() as cur:
-        cur.execute(f'INSERT INTO {_STATE} (serial, batch_id, first_at, first_division, last_at, count, people, '
-                    f'cities, people_count, city_count, unreleased_scans, pin_failures) '
-                    f"VALUES (%s, %s, %s, %s, %s, 0, '', '', 0, 0, 0, 0) ON CONFLICT (serial) DO NOTHING",
-                    [serial, batch.pk, adapt(now), place.division, adapt(now)])
-        cur.execute(f"SELECT count, people, cities, people_count, city_count, unreleased_scans, first_at, "
-                    f"first_division FROM {_STATE} WHERE serial = %s{for_update}", [serial])
-        count, people, cities, people_count, city_count, unreleased, first_at, first_division = cur.fetchone()
-        count += 1
-        people, new_person = _add(people, person, PEOPLE_CAP)
-        people_count += int(new_person)
-        cities, new_city = _add(cities, city, CITIES_CAP)
-        city_count += int(new_city)
-        if holder is None:
-            unreleased += 1
+        cur.execute(upsert, [serial, batch.pk, at, place.division, at, person, city, int(bool(city)),
+                             int(not released)])
+        count, people_count, city_count, unreleased, first_at, first_division = cur.fetchone()
+        if not released:
             verdict = Verdict.UNRELEASED
         elif people_count > conf.warn_people() or city_count > conf.warn_cities():
             verdict = Verdict.WARNING
         else:
             verdict = Verdict.GENUINE
-        cur.execute(f"UPDATE {_STATE} SET count = %s, last_at = %s, people = %s, people_count = %s, cities = %s, "
-                    f"city_count = %s, unreleased_scans = %s WHERE serial = %s",
-                    [count, adapt(now), people, people_count, cities, city_count, unreleased, serial])
-        cur.execute(f"INSERT INTO {_EVENT} (serial, batch_id, at, verdict, nth, division, source, holder_id, person, "
-                    f"consumer_id, token) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                    [serial, batch.pk, adapt(now), verdict, count, place.division, place.source,
-                     holder.pk if holder is not None else None, person,
-                     consumer.pk if consumer is not None else None, token])
+        cur.execute(insert_event, [serial, batch.pk, at, verdict, count, place.division, place.source, holder_id,
+                                   person, consumer.pk if consumer is not None else None, token])
         event_id = cur.fetchone()[0]
-        event = ScanEvent(id=event_id, serial=serial, batch=batch, at=now, verdict=verdict, nth=count,
-                          division=place.division, source=place.source, holder=holder, person=person,
-                          consumer=consumer, token=token)
-        event._state.adding = False
-        state = CodeState(serial=serial, batch=batch, first_at=_aware(first_at), first_division=first_division,
-                          last_at=now, count=count, people=people, cities=cities, people_count=people_count,
-                          city_count=city_count, unreleased_scans=unreleased)
-        state._state.adding = False
-        alert = _maybe_alert(event, holder, place)
-        if holder is not None and count - unreleased == 1:
+        alert = _maybe_alert(scan_id=event_id, serial=serial, batch_id=batch.pk, at=now, holder=holder,
+                             place=place)
+        if released and count - unreleased == 1:
             # The first query since the item was released (scans of a leaked code before
             # release must not take the buyer's reward).
             first_genuine_scan.send(sender=ScanEvent, code=code, consumer=consumer, batch=batch)
+    event = Scan(id=event_id, serial=serial, batch_id=batch.pk, at=now, verdict=verdict, nth=count,
+                 division=place.division, source=place.source, holder_id=holder_id, token=token)
+    state = Tally(count=count, first_at=_aware(first_at), first_division=first_division, people_count=people_count,
+                  city_count=city_count, unreleased_scans=unreleased)
     return ScanResult(event=event, state=state, batch=batch, holder=holder, code=code, alert=alert)
 
 
+# How much a scan's place can be trusted; a consumer may only replace it with a better one.
+_PLACE_RANK: dict[str, int] = {LocationSource.NONE: 0, LocationSource.IP: 1, LocationSource.CHOICE: 2, LocationSource.GPS: 3}
+
+
 def relocate_scan(*, serial: int, token: str, place: Place) -> ScanEvent:
-    """The consumer picked their city for their own recent scan (the page's token proves it)."""
-    if place.source != LocationSource.CHOICE:
+    """The consumer's browser reported its location (device geolocation, turned into a
+    division code) or the consumer picked a city, for their own recent scan (the page's
+    token proves it). Only a better source replaces the place: device > chosen > IP."""
+    if place.source not in (LocationSource.CHOICE, LocationSource.GPS) or not place.division:
         raise DomainError(_("Choose a city."), code="invalid_place")
     since = timezone.now() - timedelta(seconds=conf.relocate_window())
     with transaction.atomic():
-        event = (ScanEvent.objects.select_for_update(of=("self",)).select_related("holder")
+        event = (ScanEvent.objects.select_for_update(of=("self",))
                  .filter(serial=serial, token=token, at__gte=since).first())
         if event is None or not token:
             raise NotFound()
-        if event.source == LocationSource.CHOICE:
+        if _PLACE_RANK.get(event.source, 0) >= _PLACE_RANK[place.source]:
             raise Conflict(_("The place of this scan was already set."), code="already_placed")
         event.division, event.source = place.division, place.source
         event.save(update_fields=["division", "source"])
@@ -413,7 +461,9 @@ def relocate_scan(*, serial: int, token: str, place: Place) -> ScanEvent:
             state.first_division = place.division
         state.save(update_fields=["cities", "city_count", "first_division"])
         DiversionAlert.objects.filter(scan=event).delete()
-        _maybe_alert(event, event.holder, place)
+        holder = selectors.seller(event.holder_id) if event.holder_id is not None else None
+        _maybe_alert(scan_id=event.pk, serial=serial, batch_id=event.batch_id, at=event.at, holder=holder,
+                     place=place)
     return event
 
 

@@ -44,7 +44,7 @@ def visitor_id(request: HttpRequest) -> tuple[str, bool]:
 
 @dataclass
 class Outcome:
-    result: services.ScanResult | None
+    result: services.ScanResult
     visitor: str
     new_visitor: bool
 

@@ -4,7 +4,9 @@ code files and labels, traceability, diversion alerts."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from weishang.agents.models import Agent, AgentStatus
@@ -37,6 +40,7 @@ from .models import (
     ShipmentLine,
     ShipmentStatus,
 )
+from .skeleton import Skeleton
 
 
 def _staff_perm(perm: str):
@@ -54,23 +58,69 @@ def _staff_perm(perm: str):
 
 
 # --- consumer verification ------------------------------------------------------------------------
-@never_cache
+_VERIFY_PAGE = Skeleton("codes/verify.html")
+_MARK = "0" * 18
+
+
+@functools.cache
+def _code_urls() -> dict[str, str]:
+    """URL patterns of the verification page's links, reversed once per process."""
+    return {name: reverse(name, args=[_MARK]).replace(_MARK, "{}")
+            for name in ("codes:verify_place", "codes:verify_pin", "api:codes_verify_place")}
+
+
+def _nav_flags(request) -> dict:
+    user = request.user
+    auth = user.is_authenticated
+    return {"auth": auth, "staff": auth and user.is_staff}
+
+
+# What never_cache sets, without its header parsing (this is on every scan).
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def _verify_error(request, state: str, message: object, status: int) -> HttpResponse:
+    html = _VERIFY_PAGE.render({"state": state, **_nav_flags(request)},
+                               {"error": str(message), "next": quote(request.path)})
+    return HttpResponse(html, status=status, headers={"Cache-Control": NO_STORE})
+
+
 def verify_page(request, code: str):
+    """The printed URL. Rendered from a pre-rendered skeleton (codes.skeleton): this runs on
+    every consumer scan."""
     try:
         outcome = verification.verify(request, code)
     except RateLimited as exc:
-        return render(request, "codes/verify.html", {"error": exc.message, "rate_limited": True}, status=429)
+        return _verify_error(request, "rate_limited", exc.message, 429)
     except verification.BadFormat as exc:
-        return render(request, "codes/verify.html", {"error": exc.message, "malformed": True,
-                                                     "form": ManualCodeForm()}, status=400)
+        return _verify_error(request, "malformed", exc.message, 400)
     except services.CodeInvalid as exc:
-        return render(request, "codes/verify.html", {"error": exc.message, "not_genuine": True}, status=404)
+        return _verify_error(request, "not_genuine", exc.message, 404)
     info = verification.describe(outcome.result)
-    ctx = {"info": info, "code_display": format_code(info["code"]),
-           "pin_form": PinForm() if info["with_pin"] else None,
-           "place_url": reverse("codes:verify_place", args=[code]) + f"?t={info['token']}",
-           "pin_url": reverse("codes:verify_pin", args=[code])}
-    response = render(request, "codes/verify.html", ctx)
+    verdict = info["verdict"]
+    tz = timezone.get_current_timezone()
+    urls = _code_urls()
+    code = info["code"].lower()
+    flags = {
+        "state": "ok" if verdict == "genuine" else ("warn" if verdict == "warning" else "unreleased"),
+        "first": info["first_query"], "has_first_place": bool(info["first_place"]),
+        "has_seller": info["seller"] is not None, "has_cert": bool(info["seller_certificate_url"]),
+        "with_pin": info["with_pin"], "has_place": bool(info["place"]),
+        "placed": info["place_source"] in ("choice", "gps"), "geo": location.coords_supported(),
+        **_nav_flags(request),
+    }
+    values = {
+        "nth": info["nth"], "first_at": info["first_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "first_place": info["first_place"], "people": info["distinct_people"], "cities": info["distinct_cities"],
+        "product": info["product"], "sku": info["sku"], "lot": info["lot"],
+        "production_date": info["production_date"].isoformat(), "expiry_date": info["expiry_date"].isoformat(),
+        "seller": info["seller"] or "", "seller_level": info["seller_level"] or "",
+        "cert_url": info["seller_certificate_url"] or "", "code_display": format_code(info["code"]),
+        "place": info["place"], "place_url": urls["codes:verify_place"].format(code) + f"?t={info['token']}",
+        "pin_url": urls["codes:verify_pin"].format(code), "geo_url": urls["api:codes_verify_place"].format(code),
+        "token": info["token"], "next": quote(request.path),
+    }
+    response = HttpResponse(_VERIFY_PAGE.render(flags, values), headers={"Cache-Control": NO_STORE})
     if outcome.new_visitor:
         response.set_cookie(verification.VISITOR_COOKIE, outcome.visitor, max_age=3 * 365 * 86400,
                             httponly=True, samesite="Lax", secure=request.is_secure())
@@ -114,6 +164,7 @@ def verify_place(request, code: str):
     return render(request, "codes/place.html", {"form": form}, status=400)
 
 
+@csrf_exempt  # anonymous, rate-limited per code, changes nothing a forged request could abuse
 @require_POST
 def verify_pin(request, code: str):
     from weishang.core import ratelimit

@@ -11,6 +11,7 @@ hands the lock to the next writer the moment it is released. PostgreSQL needs no
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -22,6 +23,12 @@ _thread_lock = threading.Lock()
 _fds: dict[str, int] = {}
 
 
+def _enabled() -> bool:
+    from . import conf
+
+    return conf.scan_file_lock()
+
+
 def _lock_path() -> str | None:
     name = str(connection.settings_dict.get("NAME") or "")
     if not name or name.startswith("file:") or ":memory:" in name:
@@ -31,7 +38,7 @@ def _lock_path() -> str | None:
 
 @contextlib.contextmanager
 def scan_write_lock():
-    if connection.vendor != "sqlite":
+    if connection.vendor != "sqlite" or not _enabled():
         yield
         return
     path = _lock_path()
@@ -43,8 +50,37 @@ def scan_write_lock():
         fd = _fds.get(key)
         if fd is None:
             fd = _fds[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            if not _cleanup_registered:
+                _register_cleanup()
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_cleanup_registered = False
+
+
+def _register_cleanup() -> None:
+    global _cleanup_registered
+    _cleanup_registered = True
+    atexit.register(_remove_orphans)
+
+
+def _remove_orphans() -> None:
+    """At exit, remove the lock files of databases that no longer exist (a test run's
+    throw-away SQLite file). A live database's lock file is never removed: another process
+    may hold it, and a new file would no longer exclude that process."""
+    for key in list(_fds):
+        path = key.split(":", 1)[1]
+        if not os.path.exists(path.removesuffix(".scanlock")):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def close_all() -> None:
+    """Close this process's lock files (tests, which point the lock at a temporary file)."""
+    with _thread_lock:
+        while _fds:
+            os.close(_fds.popitem()[1])
