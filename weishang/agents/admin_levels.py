@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -202,7 +203,7 @@ class UpgradeRequestAdmin(admin.ModelAdmin):
                    "requests": queryset.select_related("agent", "level", "from_level"),
                    "action": "approve_selected" if approve else "reject_selected",
                    "title": _("Approve upgrade requests") if approve else _("Reject upgrade requests"),
-                   "approve": approve, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+                   "approve": approve, "action_checkbox_name": ACTION_CHECKBOX_NAME}
         return TemplateResponse(request, "agents/level_upgrade_decide.html", context)
 
     @admin.action(description=gettext_lazy("Approve selected upgrade requests"), permissions=["change"])
