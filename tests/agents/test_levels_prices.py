@@ -233,6 +233,22 @@ def test_level_admin_refuses_an_incomplete_rule(operator_client, factories):
     assert Level.objects.get(name="特约").upgrade_period_days == 30
 
 
+def test_reordering_levels_into_an_invalid_price_table_is_refused(grid, operator_client):
+    top, one, two = grid["levels"]
+    url = reverse("admin:agents_level_change", args=[two.pk])
+    data = {"name": "二级", "rank": 0, "is_active": "on", "currency": "CNY"}  # above 总代, but pays more
+    response = operator_client.post(url, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "would break the rules" in body and "LX-A" in body
+    two.refresh_from_db()
+    assert two.rank == 3
+    response = operator_client.post(url, {**data, "rank": 7})  # still the lowest: fine
+    assert response.status_code == 302
+    two.refresh_from_db()
+    assert two.rank == 7
+
+
 def test_the_level_model_has_no_headcount_or_fee_field():
     names = {f.name for f in Level._meta.get_fields()}
     assert not {n for n in names if "recruit" in n or "fee" in n or "headcount" in n or "team" in n}

@@ -21,8 +21,26 @@ from . import level_prices, upgrades
 from .level_models import Level, LevelPrice, UpgradeRequest, UpgradeStatus
 
 
+class LevelForm(forms.ModelForm):
+    class Meta:
+        model = Level
+        fields = ("name", "rank", "is_active", "requires_hq_approval", "currency", "upgrade_single_purchase",
+                  "upgrade_cumulative_amount", "upgrade_period_days", "upgrade_needs_approval", "first_purchase_amount")
+
+    def clean(self):
+        data = super().clean()
+        rank = data.get("rank")
+        if self.instance.pk and rank is not None and rank != self.instance.rank:
+            errors = level_prices.errors_after_rerank(self.instance.pk, rank)
+            if errors:
+                raise forms.ValidationError([_("With this rank the level price table would break the rules:")]
+                                            + [str(e) for e in errors[:20]])
+        return data
+
+
 @admin.register(Level)
 class LevelAdmin(admin.ModelAdmin):
+    form = LevelForm
     list_display = ("rank", "name", "rule_summary", "upgrade_needs_approval", "first_purchase", "requires_hq_approval",
                     "is_active")
     list_display_links = ("rank", "name")

@@ -85,6 +85,14 @@ def check(table: Table, prices: dict[tuple[int, int], Decimal]) -> list[rules.Ce
     return rules.validate_price_table(table.level_cols, table.sku_rows, prices)
 
 
+def errors_after_rerank(level_id: int, rank: int) -> list[rules.CellError]:
+    """The cells that would break the rules if `level_id` took `rank` (the rank order decides
+    who may pay less): HQ cannot reorder levels into an invalid price table."""
+    table = load_table()
+    cols = [rules.LevelCol(c.id, c.name, rank if c.id == level_id else c.rank) for c in table.level_cols]
+    return rules.validate_price_table(cols, table.sku_rows, table.prices)
+
+
 @transaction.atomic
 def save_table(raw: dict[tuple[int, int], Any], *, actor=None) -> int:
     """Save the cells given (others unchanged) if the whole resulting table is valid; else
