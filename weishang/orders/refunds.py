@@ -31,7 +31,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -316,12 +315,14 @@ def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind
                                     is_cancellation=cancellation, reason=text, actor=actor)
         obj_lines = RefundLine.objects.bulk_create([RefundLine(refund=obj, line=p.line, quantity=p.quantity,
                                                                amount=p.amount) for p in parts])
+        # Exact values, not F() increments (SQLite would add them as floats): the order's row
+        # lock serialises every change of its lines.
         for p in parts:
             if p.line is not None:
-                OrderLine.objects.filter(pk=p.line.pk).update(refunded_amount=F("refunded_amount") + p.amount,
-                                                              refunded_quantity=F("refunded_quantity") + p.quantity)
-        Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + total)
+                OrderLine.objects.filter(pk=p.line.pk).update(refunded_amount=p.line.refunded_amount + p.amount,
+                                                              refunded_quantity=p.line.refunded_quantity + p.quantity)
         order.refunded_total += total
+        Order.objects.filter(pk=order.pk).update(refunded_total=order.refunded_total)
         _return_goods(order, parts, actor)
         obj._prefetched_objects_cache = {"lines": obj_lines}  # line_amounts() for the receivers, no query
         what = _("Refunded %(a)s: %(r)s") % {"a": total, "r": text}
