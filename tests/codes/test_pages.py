@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.urls import reverse
@@ -255,3 +256,33 @@ def test_price_breaking_flags_shop_prices_below_floor(client, hq, net, sku, fact
     login(client, admin)
     flags = list(client.get(reverse("codes:alerts")).context["price_flags"])
     assert [(f.agent, f.price) for f in flags] == [(top, Decimal("30.00"))]
+
+
+def test_pin_labels_need_room_for_the_pin_line(client, hq, sku):
+    """The PIN takes a line under the QR: on 30×20 mm its modules would drop below 0.33 mm."""
+    b = services.create_batch(sku=sku, lot="PINLBL", production_date=dt.date(2026, 1, 1),
+                              expiry_date=dt.date(2027, 1, 1), quantity=20, items_per_box=10, boxes_per_case=2,
+                              with_pin=True, user=hq)
+    login(client, hq)
+    labels = reverse("codes:batch_labels", args=[b.pk])
+    r = client.get(labels, {"kind": "item", "first": 1, "count": 4, "size": "30x20"})
+    html = r.content.decode()
+    assert r.status_code == 400 and "0.31" in html  # the module size it would have had (0.33 needed)
+    assert reverse("codes:batch_file", args=[b.pk, "csv"]) in html  # the refused page is the whole batch page
+    assert client.get(labels, {"kind": "box", "first": 1, "count": 2, "size": "30x20"}).status_code == 200
+    r = client.get(labels, {"kind": "item", "first": 1, "count": 4, "size": "40x30"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+
+def test_label_text_is_fitted_to_the_label():
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    from weishang.codes import export
+
+    c = canvas.Canvas(io.BytesIO())
+    width = 28 * mm
+    text, size = export._fit(c, "玻尿酸精华液 50ml 旗舰装 LX2026-0101-加长批号", "Helvetica", 4.5, width, 3.5)
+    assert c.stringWidth(text, "Helvetica", size) <= width and size >= 3.5
+    text, size = export._fit(c, "ABCDEF-GHJKMN-PQRSTV", "Courier", 5.5, width)
+    assert text == "ABCDEF-GHJKMN-PQRSTV" and size == 5.5  # the code itself always fits whole

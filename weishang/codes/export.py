@@ -235,16 +235,33 @@ def _font(name_hint: str = "") -> str:
     return "NotoSansSC" if "NotoSansSC" in pdfmetrics.getRegisteredFontNames() else "Helvetica"
 
 
-def label_geometry(size: str, url: str) -> tuple[float, int]:
-    """(module size in mm, modules across including the quiet zone) for a label size."""
+TEXT_MM = 6.0  # room under the QR for the printed code and the caption
+PIN_MM = 2.4  # one more line for the scratch-off PIN, printed under the coating
+
+
+def _qr_side_mm(size: str, pin: bool) -> float:
     w, h = LABEL_SIZES_MM[size]
+    return min(h - TEXT_MM - (PIN_MM if pin else 0.0), w - 2)
+
+
+def label_geometry(size: str, url: str, *, pin: bool = False) -> tuple[float, int]:
+    """(module size in mm, modules across including the quiet zone) for a label size."""
     n = qr(url).symbol_size(scale=1, border=QUIET_ZONE)[0]
-    side = min(h - 6, w - 2)  # leave room for the printed code under the QR
-    return side / n, n
+    return _qr_side_mm(size, pin) / n, n
 
 
-def labels_pdf(rows: list[tuple[str, str, str]], size: str, title: str) -> bytes:
-    """One label per (url, printed code, caption), on A4 sheets, QR drawn as vector rectangles."""
+def _fit(c, text: str, font: str, size: float, width: float, min_size: float = 4.0) -> tuple[str, float]:
+    """Shrink the font (down to min_size), then shorten the text, until it fits the width."""
+    while size > min_size and c.stringWidth(text, font, size) > width:
+        size -= 0.25
+    while text and c.stringWidth(text, font, size) > width:
+        text = text[:-2] + "…" if len(text) > 1 else ""
+    return text, size
+
+
+def labels_pdf(rows: list[tuple[str, str, str, str]], size: str, title: str) -> bytes:
+    """One label per (url, printed code, PIN or "", caption), on A4 sheets, the QR drawn as
+    vector rectangles with its quiet zone, every line of text fitted to the label's width."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
@@ -258,7 +275,9 @@ def labels_pdf(rows: list[tuple[str, str, str]], size: str, title: str) -> bytes
     cols = int((A4[0] - 2 * margin) // (w * mm))
     rows_per_page = int((A4[1] - 2 * margin) // (h * mm))
     per_page = cols * rows_per_page
-    for i, (url, printed, caption) in enumerate(rows):
+    text_width = (w - 2) * mm
+    small = w < 40
+    for i, (url, printed, pin, caption) in enumerate(rows):
         if i and i % per_page == 0:
             c.showPage()
         k = i % per_page
@@ -270,7 +289,7 @@ def labels_pdf(rows: list[tuple[str, str, str]], size: str, title: str) -> bytes
         symbol = qr(url)
         matrix = list(symbol.matrix)
         n = len(matrix) + 2 * QUIET_ZONE
-        side = min(h - 6, w - 2) * mm
+        side = _qr_side_mm(size, bool(pin)) * mm
         module = side / n
         qx = x0 + (w * mm - side) / 2
         qy = y0 + h * mm - 1 * mm - side
@@ -284,9 +303,16 @@ def labels_pdf(rows: list[tuple[str, str, str]], size: str, title: str) -> bytes
                     c.rect(qx + (QUIET_ZONE + run) * module, qy + side - (QUIET_ZONE + r + 1) * module,
                            (col - run) * module, module, stroke=0, fill=1)
                     run = None
-        c.setFont("Courier", 5.5 if w < 40 else 7)
-        c.drawCentredString(x0 + w * mm / 2, y0 + 3.2 * mm, printed)
-        c.setFont(font, 4.5 if w < 40 else 6)
-        c.drawCentredString(x0 + w * mm / 2, y0 + 1.2 * mm, caption[:40])
+        cx = x0 + w * mm / 2
+        if pin:
+            text, pt = _fit(c, f"PIN {pin}", "Courier-Bold", 5.5 if small else 7, text_width)
+            c.setFont("Courier-Bold", pt)
+            c.drawCentredString(cx, y0 + 5.4 * mm, text)
+        text, pt = _fit(c, printed, "Courier", 5.5 if small else 7, text_width)
+        c.setFont("Courier", pt)
+        c.drawCentredString(cx, y0 + 3.2 * mm, text)
+        text, pt = _fit(c, caption, font, 4.5 if small else 6, text_width, min_size=3.5)
+        c.setFont(font, pt)
+        c.drawCentredString(cx, y0 + 1.2 * mm, text)
     c.save()
     return buf.getvalue()

@@ -286,9 +286,7 @@ def batch_list(request):
     return render(request, "codes/batch_list.html", {"form": form, "page": page})
 
 
-@_staff_perm("codes.view_codebatch")
-def batch_detail(request, pk: int):
-    batch = get_object_or_404(CodeBatch.objects.select_related("sku__product"), pk=pk)
+def _batch_page(request, batch: CodeBatch, label_form: LabelForm, status: int = 200) -> HttpResponse:
     codec = conf.get_codec()
     sample = []
     for kind, s in ((_("first item"), batch.serial_start), (_("first box"), batch.box_start),
@@ -296,8 +294,15 @@ def batch_detail(request, pk: int):
         code = codec.encode(s, batch.key_version)
         sample.append((kind, code_url(conf.site_url(), code), code.lower()))
     scanned = CodeState.objects.filter(batch=batch).count()
-    return render(request, "codes/batch_detail.html", {"batch": batch, "sample": sample, "scanned": scanned,
-                                                       "label_form": LabelForm(), "pdf_max": conf.pdf_max_labels()})
+    return render(request, "codes/batch_detail.html", {
+        "batch": batch, "sample": sample, "scanned": scanned, "label_form": label_form,
+        "pdf_max": conf.pdf_max_labels(), "min_module": export.MIN_MODULE_MM}, status=status)
+
+
+@_staff_perm("codes.view_codebatch")
+def batch_detail(request, pk: int):
+    batch = get_object_or_404(CodeBatch.objects.select_related("sku__product"), pk=pk)
+    return _batch_page(request, batch, LabelForm())
 
 
 @_staff_perm("codes.view_codebatch")
@@ -313,31 +318,37 @@ def batch_file(request, pk: int, fmt: str):
 
 @_staff_perm("codes.view_codebatch")
 def batch_labels(request, pk: int):
+    """PDF label sheets for a short run. Refused (400, with the reason on the batch page) when
+    the run is too long or outside the batch, or when the label is too small for QR modules
+    of MIN_MODULE_MM with the 4-module quiet zone (and the PIN line, for PIN batches)."""
     batch = get_object_or_404(CodeBatch.objects.select_related("sku__product"), pk=pk)
     form = LabelForm(request.GET or None)
     if not form.is_valid():
-        return render(request, "codes/batch_detail.html", {"batch": batch, "label_form": form}, status=400)
+        return _batch_page(request, batch, form, status=400)
     kind, first, count = form.cleaned_data["kind"], form.cleaned_data["first"], form.cleaned_data["count"]
     total = {"item": batch.quantity, "box": batch.box_count, "case": batch.case_count}[kind]
     base = {"item": batch.serial_start, "box": batch.box_start, "case": batch.case_start}[kind]
     if count > conf.pdf_max_labels() or first + count - 1 > total:
         form.add_error("count", _("At most %(max)s labels per sheet run, within the batch (%(total)s).")
                        % {"max": conf.pdf_max_labels(), "total": total})
-        return render(request, "codes/batch_detail.html", {"batch": batch, "label_form": form}, status=400)
+        return _batch_page(request, batch, form, status=400)
     codec = conf.get_codec()
     site = conf.site_url()
-    module_mm, _modules = export.label_geometry(form.cleaned_data["size"], code_url(site, codec.encode(base)))
+    with_pin = batch.with_pin and kind == "item"
+    size = form.cleaned_data["size"]
+    module_mm, _modules = export.label_geometry(size, code_url(site, codec.encode(base, batch.key_version)),
+                                                pin=with_pin)
     if module_mm < export.MIN_MODULE_MM:
-        form.add_error("size", _("The QR code would be too small on this label; choose a bigger label."))
-        return render(request, "codes/batch_detail.html", {"batch": batch, "label_form": form}, status=400)
+        form.add_error("size", _("On %(size)s mm labels the QR modules would be %(module).2f mm; at least "
+                                 "%(min).2f mm scan reliably. Choose a bigger label.")
+                       % {"size": size, "module": module_mm, "min": export.MIN_MODULE_MM})
+        return _batch_page(request, batch, form, status=400)
     caption = f"{batch.sku.product.name} {batch.sku.name} {batch.lot}"
     rows = []
     for i, code in enumerate(codec.bulk(base + first - 1, count, batch.key_version)):
-        printed = format_code(code)
-        if batch.with_pin and kind == "item":
-            printed += f"  PIN {codec.pin(base + first - 1 + i, batch.key_version)}"
-        rows.append((code_url(site, code), printed, caption))
-    pdf = export.labels_pdf(rows, form.cleaned_data["size"], title=f"{batch.lot} {kind} {first}-{first + count - 1}")
+        pin = codec.pin(base + first - 1 + i, batch.key_version) if with_pin else ""
+        rows.append((code_url(site, code), format_code(code), pin, caption))
+    pdf = export.labels_pdf(rows, size, title=f"{batch.lot} {kind} {first}-{first + count - 1}")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="labels-{batch.pk}-{kind}-{first}.pdf"'
     return response
