@@ -249,3 +249,17 @@ def test_reaching_the_uplines_level_keeps_the_tree_and_the_recruiter(factories, 
     assert Agent.objects.values("upline_id", "recruiter_id", "path", "depth").get(pk=me.pk) == before
     up.refresh_from_db()
     assert up.team_size == 1 and up.direct_count == 1
+
+
+def test_upgrade_evaluation_costs_a_fixed_number_of_queries(factories, ladder, django_assert_max_num_queries):
+    """Whatever the purchase history: lock the agent, read the levels, read the purchases of
+    the period, then at most the level change and one request."""
+    top, one, two, special = ladder
+    a = factories.agent(special)
+    for _ in range(30):
+        _buy(a, "10")
+    with django_assert_max_num_queries(5):  # savepoint, agent, levels, purchases, release
+        upgrades.apply_purchase(a, Decimal("10"), timezone.now())
+    with django_assert_max_num_queries(16):
+        upgrades.apply_purchase(a, Decimal("12000"), timezone.now())  # upgrade + request
+    assert _level(a) == one and UpgradeRequest.objects.filter(agent=a).count() == 1
