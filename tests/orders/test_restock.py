@@ -111,26 +111,26 @@ def test_passed_over_earns_nothing_by_default(tree, settings):
         (ShareRole.SELLER_PROCEEDS, tree.top.pk, Decimal("900.00"))]
 
 
-def test_restock_paid_sends_signal_and_records_volume(tree, monkeypatch):
+def test_restock_paid_sends_signal_and_records_volume(tree):
+    from weishang.agents.models import AgentMonth, AgentPurchase
     from weishang.orders import signals
 
     seen = []
     signals.order_paid.connect(lambda sender, order, payment, **kw: seen.append(order.no), weak=False,
                                dispatch_uid="t-paid")
-    calls = []
-    from weishang.agents import services as agent_services
-
-    monkeypatch.setattr(agent_services, "record_purchase_volume", lambda a, amt, at: calls.append((a.pk, amt)),
-                        raising=False)
     try:
         give(tree.mid, tree.sku, 2)
         order = services.create_restock(user=tree.low.user, lines=[(tree.sku.pk, 2)])
         topup(tree, tree.low)
+        assert not AgentPurchase.objects.exists()  # ordering alone counts nothing
         pay.pay(order_no=order.no, user=tree.low.user, method="prepaid")
     finally:
         signals.order_paid.disconnect(dispatch_uid="t-paid")
     assert seen == [order.no]
-    assert calls == [(tree.low.pk, Decimal("180.00"))]
+    assert list(AgentPurchase.objects.values_list("agent_id", "amount")) == [(tree.low.pk, Decimal("180.00"))]
+    months = {m.agent_id: m for m in AgentMonth.objects.all()}
+    assert months[tree.low.pk].own_total == Decimal("180.00")
+    assert months[tree.mid.pk].team_total == Decimal("180.00") and months[tree.top.pk].team_total == Decimal("180.00")
 
 
 def test_frozen_agent_cannot_restock(tree):

@@ -6,7 +6,6 @@ Signals from weishang.orders.signals are sent inside the transaction.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -636,14 +635,10 @@ def mark_paid(order: Order, *, payment, actor, reason: Any = "") -> Order:
 
 
 def _record_volume(order: Order, at: datetime) -> None:
-    from weishang.agents import services as agent_services
+    """A paid restock counts toward the buyer's upgrades (and its uplines' team totals)."""
+    from weishang.agents.services import record_purchase_volume
 
-    record = getattr(agent_services, "record_purchase_volume", None)
-    if record is None:  # the agents area has not shipped it yet: say so instead of failing a payment
-        logging.getLogger(__name__).warning("agents.services.record_purchase_volume is missing; "
-                                            "restock %s not counted toward upgrades", order.no)
-        return
-    record(order.buyer_agent, order.goods_total, at)
+    record_purchase_volume(order.buyer_agent, order.goods_total, at)
 
 
 def cancel(order: Order, *, actor, reason: Any = "", system: bool = False) -> Order:
