@@ -37,7 +37,9 @@ def journal_label(kind: str) -> str:
     if head == "reversal":
         return _("refund: %(k)s") % {"k": RuleKind.label(tail)}
     return {"withdrawal": _("withdrawal request"), "withdrawal_rejected": _("withdrawal rejected"),
-            "withdrawal_paid": _("withdrawal paid"), "earnings_release": _("became available")}.get(kind, kind)
+            "withdrawal_paid": _("withdrawal paid"), "earnings_release": _("became available"),
+            "order_refund": _("refund paid back to the buyer"),
+            "buyback": _("buy-back of unsold stock")}.get(kind, kind)
 
 
 @dataclass
