@@ -62,3 +62,16 @@ def test_hq_queue_through_the_api(levels, top, agent_api):
     r = hq.post(f"/recruitment/applications/{app.pk}/approve", {})
     assert r.status_code == 200 and r.json()["status"] == "approved"
     assert agent_api(f.user()).get("/recruitment/applications").status_code == 403
+
+
+def test_applying_is_rate_limited_per_client(levels, top, api, client, settings):
+    settings.RECRUITMENT_APPLY_RATE = (2, 3600)
+    invite = invite_for(top, levels[1])
+    for _ in range(2):
+        api.post(f"/recruitment/apply/{invite.token}", application_data(phone="123"))
+    r = api.post(f"/recruitment/apply/{invite.token}", application_data())
+    assert r.status_code == 429 and r.json()["code"] == "rate_limited"
+    page = client.post(f"/join/{invite.token}/", {"name": "赵敏", "phone": "13912340009", "wechat_id": "zm",
+                                                  "region_province": "440000", "region_city": "440300",
+                                                  "region_district": "440305", "password": "Apply-Test-2026"})
+    assert page.status_code == 429 and "稍后再试" in page.content.decode()

@@ -16,6 +16,7 @@ from pydantic import Field
 from weishang.accounts.auth import session_or_token
 from weishang.accounts.phones import normalize_phone
 from weishang.agents.models import Level
+from weishang.core import ratelimit
 from weishang.core.api import SAFE_TEXT, BodyId, ErrorOut, PathId
 from weishang.core.errors import DomainError, NotFound, PermissionDenied
 
@@ -25,7 +26,8 @@ from .models import Application, Invite
 
 API_PREFIX = "recruitment"
 router = Router(tags=["recruitment"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut,
+          429: ErrorOut}
 
 
 class InviteIn(Schema):
@@ -159,6 +161,7 @@ def revoke_invite(request, invite_id: PathId):
              summary="Apply through an invite link (public; no fee is ever charged)")
 def apply(request: HttpRequest, token: str, payload: ApplyIn):
     user = request.user if request.user.is_authenticated else None
+    services.check_apply_rate(ratelimit.client_ip(request))
     app = services.apply(token=token, user=user, **payload.dict())
     return 201, _status_out(app)
 

@@ -20,7 +20,8 @@ from weishang.accounts.models import User
 from weishang.accounts.phones import normalize_phone, phone_region
 from weishang.accounts.services import REGION_TIME_ZONES
 from weishang.agents.models import Agent, AgentStatus, Level
-from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from weishang.core import ratelimit
+from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied, RateLimited
 from weishang.regions import divisions
 
 from . import tokens
@@ -137,6 +138,14 @@ def revoke_invite(invite: Invite, *, user) -> Invite:
     Invite.objects.filter(pk=invite.pk, revoked_at=None).update(revoked_at=timezone.now())
     invite.refresh_from_db()
     return invite
+
+
+def check_apply_rate(ip: str) -> None:
+    """Applying is public: count every attempt per client (it would otherwise tell, one
+    phone number at a time, who is an agent or has an account)."""
+    limit, window = getattr(settings, "RECRUITMENT_APPLY_RATE", (10, 3600))
+    if not ratelimit.hit("recruit-apply", ip, limit=int(limit), window=int(window)):
+        raise RateLimited(_("Too many applications from your network. Please try again later."))
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from weishang.core import ratelimit
 from weishang.core.errors import DomainError
 from weishang.core.forms import add_domain_error
 
@@ -31,10 +32,12 @@ def join(request, token: str):
     logged_in = request.user.is_authenticated
     initial = {"phone": request.user.phone, "name": request.user.name} if logged_in else {}
     form = ApplicationForm(request.POST or None, initial=initial, logged_in=logged_in)
+    status_code = 400
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         region = data["region"]
         try:
+            services.check_apply_rate(ratelimit.client_ip(request))
             app = services.apply(token=token, name=data["name"], phone=data["phone"], wechat_id=data["wechat_id"],
                                  line_id=data["line_id"], province_code=region.province, city_code=region.city,
                                  district_code=region.district, password=data.get("password", ""),
@@ -43,12 +46,13 @@ def join(request, token: str):
             return render(request, "recruitment/join_invalid.html", {"message": exc.message}, status=exc.status)
         except DomainError as exc:
             add_domain_error(form, exc)
+            status_code = exc.status if exc.status == 429 else 400
         else:
             return redirect("recruitment:status", ref=app.ref)
     return render(request, "recruitment/join.html", {
         "invite": invite, "form": form, "first_purchase": selectors.first_purchase(invite.level),
         "inviter_name": posters.mask_name(invite.inviter.name) if invite.inviter else None,
-    }, status=400 if form.errors else 200)
+    }, status=status_code if form.errors else 200)
 
 
 @never_cache
