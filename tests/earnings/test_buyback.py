@@ -75,3 +75,39 @@ def test_buy_back_refuses_and_changes_nothing(t, factories, settings):
     settings.EARNINGS_COMPLIANCE_PROFILE = "cn"
     with pytest.raises(DomainError):
         S.buy_back(agent=t.low, sku_id=t.sku.pk, quantity=1, by=finance, reason="termination")
+
+
+def test_buy_back_api(t, factories):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(factories.staff("finance"))
+    q = c.get(f"/api/v1/earnings/hq/buybacks/quote?agent_id={t.low.pk}&sku_id={t.sku.pk}&quantity=2")
+    assert q.status_code == 200 and D(q.json()["amount"]) == D("162.00")
+    body = {"agent_id": t.low.pk, "sku_id": t.sku.pk, "quantity": 2, "reason": "termination"}
+    assert c.post("/api/v1/earnings/hq/buybacks", body, content_type="application/json").status_code == 400
+    r = c.post("/api/v1/earnings/hq/buybacks", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="x1")
+    assert r.status_code == 201 and D(r.json()["amount"]) == D("162.00")
+    again = c.post("/api/v1/earnings/hq/buybacks", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="x1")
+    assert again.json()["id"] == r.json()["id"] and BuyBack.objects.count() == 1
+    agent_client = Client()
+    agent_client.force_login(t.low.user)
+    assert agent_client.post("/api/v1/earnings/hq/buybacks", body, content_type="application/json",
+                             HTTP_IDEMPOTENCY_KEY="x2").status_code == 403
+
+
+def test_buy_back_from_the_back_office(t, factories):
+    from django.test import Client
+    from django.urls import reverse
+
+    c = Client()
+    c.force_login(factories.staff("finance"))
+    url = reverse("admin:earnings_buyback_add")
+    assert c.get(url).status_code == 200
+    bad = c.post(url, {"agent": t.low.pk, "sku": t.sku.pk, "quantity": 11, "reason": "termination"})
+    assert bad.status_code == 200 and not BuyBack.objects.exists()
+    r = c.post(url, {"agent": t.low.pk, "sku": t.sku.pk, "quantity": 3, "reason": "termination"})
+    assert r.status_code == 302, r.content[:2000]
+    bb = BuyBack.objects.get()
+    assert bb.amount == D("243.00") and qty(t.low, t.sku) == (7, 0)
+    assert unbalanced_journals() == [] and drift() == []

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import (
+    BuyBack,
     CompliancePage,
     Earning,
     EarningLine,
@@ -148,3 +149,47 @@ class SettlementPageAdmin(LinkAdmin):
 @admin.register(MonthTotalsPage)
 class MonthTotalsPageAdmin(LinkAdmin):
     url_name = "earnings:hq_totals"
+
+
+class BuyBackForm(forms.ModelForm):
+    class Meta:
+        model = BuyBack
+        fields = ["agent", "sku", "quantity", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        from weishang.inventory.models import Stock, owner_key
+
+        try:
+            self.quote = services.buyback_quote(data["agent"], data["sku"].pk, data["quantity"])
+        except services.DomainError as exc:
+            raise ValidationError(exc.message) from None
+        row = Stock.objects.filter(owner=owner_key(data["agent"].pk), sku=data["sku"]).first()
+        if row is None or row.available < data["quantity"]:
+            raise ValidationError({"quantity": _("The agent's cloud stock does not hold %(n)d free units of this item.")
+                                   % {"n": data["quantity"]}})
+        return data
+
+
+@admin.register(BuyBack)
+class BuyBackAdmin(admin.ModelAdmin):
+    """tw buy-back: adding one runs services.buy_back (units to HQ, 90 % paid to the agent)."""
+
+    form = BuyBackForm
+    list_display = ("created_at", "agent", "sku", "quantity", "amount", "currency", "created_by")
+    list_select_related = ("agent", "sku__product", "created_by")
+    search_fields = ("agent__name", "sku__code")
+    autocomplete_fields = ("agent",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        bb = services.buy_back(agent=obj.agent, sku_id=obj.sku_id, quantity=obj.quantity, by=request.user,
+                               reason=obj.reason)
+        obj.pk, obj.amount, obj.currency, obj.key = bb.pk, bb.amount, bb.currency, bb.key

@@ -110,3 +110,48 @@ def request_withdrawal(request, payload: WithdrawalIn):
 @router.get("/withdrawals", response={200: list[WithdrawalOut], **ERRORS}, auth=session_or_token)
 def list_withdrawals(request):
     return list(_agent(request).withdrawals.order_by("-requested_at")[:50])
+
+
+# --- tw buy-back (HQ finance) ---------------------------------------------------------------
+
+class BuyBackIn(Schema):
+    agent_id: int = Field(ge=1, le=2**53)
+    sku_id: int = Field(ge=1, le=2**53)
+    quantity: int = Field(ge=1, le=10**6)
+    reason: str = Field(max_length=200)
+
+
+class BuyBackOut(Schema):
+    id: int
+    agent_id: int
+    sku_id: int
+    quantity: int
+    currency: str
+    amount: Decimal
+    reason: str
+    created_at: datetime
+
+
+@router.get("/hq/buybacks/quote", response={200: dict[str, Decimal], **ERRORS}, auth=session_or_token,
+            summary="tw profile: what HQ would pay to buy back unsold units (90% of the purchase price)")
+def buyback_quote(request, agent_id: int, sku_id: int, quantity: int):
+    services._finance(request.user)
+    agent = Agent.objects.filter(pk=agent_id).first()
+    if agent is None:
+        raise DomainError(_("Unknown agent."), code="not_found", status=404)
+    return {"amount": services.buyback_quote(agent, sku_id, quantity)}
+
+
+@router.post("/hq/buybacks", response={201: BuyBackOut, **ERRORS}, auth=session_or_token,
+             summary="tw profile: buy back unsold cloud stock (units to HQ, 90% paid to the agent)",
+             description="Requires an `Idempotency-Key` header: a retry returns the first buy-back.")
+def create_buyback(request, payload: BuyBackIn):
+    from weishang.core import idempotency
+
+    key = idempotency.key_from(request)
+    agent = Agent.objects.filter(pk=payload.agent_id).first()
+    if agent is None:
+        raise DomainError(_("Unknown agent."), code="not_found", status=404)
+    bb = services.buy_back(agent=agent, sku_id=payload.sku_id, quantity=payload.quantity, by=request.user,
+                           reason=payload.reason, key=f"api:{request.user.pk}:{key}")
+    return Status(201, bb)

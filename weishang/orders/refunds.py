@@ -324,7 +324,7 @@ def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind
         order.refunded_total += total
         Order.objects.filter(pk=order.pk).update(refunded_total=order.refunded_total)
         _return_goods(order, parts, actor)
-        obj._prefetched_objects_cache = {"lines": obj_lines}  # line_amounts() for the receivers, no query
+        obj._prefetched_objects_cache = {"lines": obj_lines}  # type: ignore[attr-defined]  # line_amounts(), no query
         what = _("Refunded %(a)s: %(r)s") % {"a": total, "r": text}
         if cancellation:
             transition(order, OrderStatus.CANCELLED, actor=actor, reason=_("Cancelled after payment; %(w)s")

@@ -638,7 +638,9 @@ def _record_volume(order: Order, at: datetime) -> None:
     """A paid restock counts toward the buyer's upgrades (and its uplines' team totals)."""
     from weishang.agents.services import record_purchase_volume
 
-    record_purchase_volume(order.buyer_agent, order.goods_total, at)
+    buyer = order.buyer_agent
+    if buyer is not None:
+        record_purchase_volume(buyer, order.goods_total, at)
 
 
 def cancel(order: Order, *, actor, reason: Any = "", system: bool = False) -> Order:

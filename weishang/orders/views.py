@@ -208,7 +208,7 @@ def refund_request(request, no: str):
     """The buyer asks for a refund (full, some units back, or an amount)."""
     form = RefundRequestForm(request.POST)
     if not form.is_valid():
-        messages.error(request, next(iter(form.errors.values()))[0])
+        messages.error(request, str(next(iter(form.errors.values()))[0]))
         return redirect("orders:detail", no=no)
     data = form.cleaned_data
     quantities = {k[4:]: v for k, v in request.POST.items() if k.startswith("ret_") and v.strip() not in ("", "0")}
