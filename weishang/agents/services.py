@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,15 +76,15 @@ def create_agent(*, user, name: str, level, upline: Agent | None = None, recruit
 
 def _ensure_months(agent_ids: list[int], months: list[date]) -> None:
     if agent_ids and months:
-        AgentMonth.objects.bulk_create([AgentMonth(agent_id=a, month=m) for a in agent_ids for m in months],
-                                       ignore_conflicts=True)
+        AgentMonth.objects.bulk_create([AgentMonth(agent_id=a, month=m) for a in sorted(agent_ids)
+                                        for m in sorted(months)], ignore_conflicts=True)
 
 
 @transaction.atomic
 def record_purchase_volume(agent: Agent, amount: Decimal, at: datetime) -> None:
     """Count a paid restock of `amount` at `at` toward the agent's volume: one purchase row,
-    the agent's own monthly total and the team total of every upline (two UPDATEs and one
-    upsert whatever the depth), then the level upgrade rules (weishang.agents.upgrades)."""
+    the agent's own monthly total and the team total of every upline (one upsert and one
+    UPDATE whatever the depth), then the level upgrade rules (weishang.agents.upgrades)."""
     amount = Decimal(amount)
     if amount < 0:
         raise DomainError(_("A purchase amount cannot be negative."), code="negative_amount")
@@ -95,9 +95,12 @@ def record_purchase_volume(agent: Agent, amount: Decimal, at: datetime) -> None:
     AgentPurchase.objects.create(agent_id=agent.pk, amount=amount, at=at)
     month = month_of(at)
     _ensure_months([agent.pk, *ancestors], [month])
-    AgentMonth.objects.filter(agent_id=agent.pk, month=month).update(own_total=F("own_total") + amount)
-    if ancestors:
-        AgentMonth.objects.filter(agent_id__in=ancestors, month=month).update(team_total=F("team_total") + amount)
+    # One UPDATE for the agent's row and its uplines' rows: its row locks are taken in one
+    # index order, so concurrent purchases in one line of the tree queue instead of deadlocking.
+    zero = Value(Decimal("0"), output_field=AgentMonth._meta.get_field("own_total"))
+    AgentMonth.objects.filter(agent_id__in=[agent.pk, *ancestors], month=month).update(
+        own_total=F("own_total") + Case(When(agent_id=agent.pk, then=Value(amount)), default=zero),
+        team_total=F("team_total") + Case(When(agent_id=agent.pk, then=zero), default=Value(amount)))
     apply = _upgrade_hook()
     if apply is not None:
         apply(agent, amount, at)
