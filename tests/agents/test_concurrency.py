@@ -29,7 +29,7 @@ def run_threads(n, fn):
         try:
             barrier.wait()
             fn(i)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()
