@@ -134,7 +134,7 @@ def render_png(cert: Certificate, *, public: bool = False) -> bytes:
         y += 14
     qr = Image.open(io.BytesIO(_qr_png(doc.url, 7))).convert("RGB")
     side = min(260, qr.width)
-    qr = qr.resize((side, side), Image.NEAREST)
+    qr = qr.resize((side, side), Image.Resampling.NEAREST)
     qy = max(y + 20, H - side - 150)
     img.paste(qr, ((W - side) // 2, qy))
     d.text((W / 2, qy + side + 16), doc.qr_caption, font=f("regular", 24), fill=(110, 110, 110), anchor="ma")

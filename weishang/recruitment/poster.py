@@ -49,7 +49,7 @@ def render_poster(invite: Invite) -> bytes:
     segno.make(invite_url(invite), error="m", micro=False).save(buf, kind="png", scale=10, border=2)
     qr = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     side = 460
-    qr = qr.resize((side, side), Image.NEAREST)
+    qr = qr.resize((side, side), Image.Resampling.NEAREST)
     card_top = y + 30
     d.rounded_rectangle([(W - side) / 2 - 30, card_top, (W + side) / 2 + 30, card_top + side + 140], radius=24,
                         fill=(255, 255, 255))

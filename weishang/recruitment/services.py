@@ -132,7 +132,7 @@ def open_invite(token: str, *, lock: bool = False) -> Invite:
 
 @transaction.atomic
 def revoke_invite(invite: Invite, *, user) -> Invite:
-    owner = invite.created_by_id == user.pk or (invite.inviter_id and invite.inviter.user_id == user.pk)
+    owner = invite.created_by_id == user.pk or (invite.inviter is not None and invite.inviter.user_id == user.pk)
     if not owner and not hq_can_recruit(user):
         raise NotFound()
     Invite.objects.filter(pk=invite.pk, revoked_at=None).update(revoked_at=timezone.now())
@@ -247,12 +247,12 @@ def _finish(app: Application, by, *, password_hash: str) -> Agent:
 
 
 @transaction.atomic
-def decide(app: Application | int, *, user, approve: bool, reason: str = "") -> Application:
+def decide(application: Application | int, *, user, approve: bool, reason: str = "") -> Application:
     """The upline's or HQ's decision. Approving at the upline stage of a level that needs HQ
     moves the application to HQ; the last approval creates the account, the agent and the
     certificate. Rejecting needs a reason. Two decisions at once: one wins, the other gets
     Conflict."""
-    pk = app.pk if isinstance(app, Application) else app
+    pk = application.pk if isinstance(application, Application) else application
     app = (Application.objects.select_for_update(of=("self",)).select_related("level", "inviter")
            .filter(pk=pk).first())
     if app is None:
