@@ -1,0 +1,82 @@
+"""On a phone: the consumer asks for a refund on the order page, the shop agent approves
+it on its refund list, the consumer sees the refund in the order history."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests import factories as f
+from tests.orders.helpers import build_tree, give, png
+from weishang.orders import services as orders
+from weishang.orders.models import Order, OrderStatus
+from weishang.payments import services as pay
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--disable-dev-shm-usage"]
+ADDRESS = {"name": "张三", "phone": "+8613912345678", "province_code": "110000", "city_code": "110100",
+           "district_code": "110101", "detail": "东华门街道 1 号"}
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not installed; browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def login(browser, live_server, phone: str, nxt: str):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 780}, is_mobile=True)
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"{live_server.url}/accounts/login/?next={nxt}")
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password]", f.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}{nxt}")
+    return page
+
+
+def test_consumer_requests_and_shop_agent_approves_a_refund(browser, live_server, transactional_db):
+    from weishang.accounts.roles import sync_hq_roles
+
+    sync_hq_roles()
+    t = build_tree(f)
+    give(t.mid, t.sku, 5)
+    t.mid.user.set_password(f.PASSWORD)
+    t.mid.user.save()
+    consumer = f.user(phone="+8613912340077")
+    order = orders.create_consumer_order(user=consumer, shop_agent_id=t.mid.pk, lines=[(t.sku.pk, 2)],
+                                         address=ADDRESS)
+    payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
+    pay.confirm(payment_id=payment.pk, user=t.mid.user)
+
+    page = login(browser, live_server, "139 1234 0077", f"/orders/{order.no}/")
+    page.click("#refund summary")
+    page.fill("#refund input[name=reason]", "瓶子破了")
+    page.click("#refund button.btn-primary")
+    page.wait_for_selector("#refund-request")
+    assert "等待卖方处理" in page.inner_text("#refund-request")
+
+    seller = login(browser, live_server, str(t.mid.user.phone), "/orders/refunds/")
+    assert order.no in seller.inner_text("main") and "瓶子破了" in seller.inner_text("main")
+    seller.click("button[name=decision][value=approve]")
+    seller.wait_for_selector("text=没有等待你处理的退款申请")
+
+    page.goto(f"{live_server.url}/orders/{order.no}/")
+    text = page.inner_text("main")
+    assert "已退款" in text and "瓶子破了" in text
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
