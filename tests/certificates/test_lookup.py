@@ -127,3 +127,10 @@ def test_codes_verification_uses_the_same_floor_helper():
     from weishang.codes import verify
 
     assert "timing.pad_to_floor" in inspect.getsource(verify._pad)
+
+
+def test_lookup_query_count_is_pinned(client, cert, django_assert_max_num_queries, settings):
+    settings.LOOKUP_MIN_SECONDS = 0
+    for q in ("zsm_wx", cert.number, "+8613912399001", "nobody"):
+        with django_assert_max_num_queries(1):
+            client.get("/api/v1/certificates/lookup", {"q": q})

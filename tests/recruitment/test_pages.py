@@ -89,3 +89,13 @@ def test_hq_queue_in_the_admin(client, levels, top):
                                                     "apply_reason": "1", "reason": "资料不实"})
     b.refresh_from_db()
     assert (b.status, b.reason) == ("rejected", "资料不实")
+
+
+def test_inbox_and_invites_query_counts_do_not_grow_with_the_list(client, levels, top, django_assert_max_num_queries):
+    for _ in range(5):
+        apply_with(invite_for(top, levels[2]))
+    client.force_login(top.user)
+    with django_assert_max_num_queries(8):
+        assert client.get("/agent/applications/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get("/agent/invites/").status_code == 200
