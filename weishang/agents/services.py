@@ -144,10 +144,10 @@ def move_agent(agent: Agent, *, new_upline: Agent | None, actor, reason: Any) ->
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)), depth=F("depth") + delta)
     Agent.objects.filter(pk=agent.pk).update(upline=target)
     # 2. Counters of the old and the new uplines.
-    if old_ancestors:
+    if old_upline_id is not None:
         Agent.objects.filter(pk__in=old_ancestors).update(team_size=F("team_size") - moving)
         Agent.objects.filter(pk=old_upline_id).update(direct_count=F("direct_count") - 1)
-    if new_ancestors:
+    if target is not None:
         Agent.objects.filter(pk__in=new_ancestors).update(team_size=F("team_size") + moving)
         Agent.objects.filter(pk=target.pk).update(direct_count=F("direct_count") + 1)
     # 3. Monthly team totals: the subtree's total of a month is the agent's own + team.
@@ -166,8 +166,8 @@ def _subtree_height(agent: Agent) -> int:
 
 
 def _move_month_totals(agent_id: int, old_ancestors: list[int], new_ancestors: list[int]) -> None:
-    rows = list(AgentMonth.objects.filter(agent_id=agent_id).values_list("month", "own_total", "team_total"))
-    rows = [(m, own + team) for m, own, team in rows if own + team]
+    months = AgentMonth.objects.filter(agent_id=agent_id).values_list("month", "own_total", "team_total")
+    rows = [(m, own + team) for m, own, team in months if own + team]
     if not rows:
         return
     _ensure_months(new_ancestors, [m for m, _t in rows])
