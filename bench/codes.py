@@ -261,7 +261,27 @@ def _wrk_random(base: str, paths: list[str], duration: int, concurrency: int, la
                         float(rps.group(1)), pct["50"], pct["99"], errors, "wrk")
 
 
+def _server_pids(base: str) -> list[str]:
+    port = base.rsplit(":", 1)[1]
+    out = subprocess.run(["pgrep", "-f", f"granian.*--port {port}"], capture_output=True, text=True).stdout
+    return out.split()
+
+
+def _cpu_seconds(pids: list[str]) -> float:
+    """User + system CPU of the server's processes (the granian main process and its workers)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def part_http(batch) -> dict:
+    """Each URL loaded in turn by wrk (random genuine codes for the verification URLs); besides
+    requests/s, the server's CPU per request, which the machine's other load does not change."""
     from weishang.codes import conf
     from weishang.codes.codec import check_symbol
 
@@ -269,43 +289,133 @@ def part_http(batch) -> dict:
     rng = random.Random(7)
     serials = [rng.randrange(batch.serial_start, batch.box_start) for _ in range(20_000)]
     paths = [f"/v/{codec.encode(s).lower()}" for s in serials]
+    api_paths = [p.replace("/v/", "/api/v1/codes/verify/") for p in paths]
     good = codec.encode(serials[0])
     forged = good[:10] + ("0" if good[10] != "0" else "1") + good[11:17]
     forged += check_symbol(forged)
     duration = _http.env_int("BENCH_DURATION", 10)
     concurrency = _http.env_int("BENCH_CONCURRENCY", 16)
+    env = dict(HTTP_ENV)
+    for knob in ("GRANIAN_BLOCKING_THREADS", "CODES_SCAN_FILE_LOCK"):
+        if os.environ.get(knob):
+            env[knob] = os.environ[knob]
 
     def scans() -> int:
         with sqlite3.connect(DB) as c:
             return c.execute("SELECT COUNT(*) FROM codes_scanevent").fetchone()[0]
 
-    with _http.serve(DB, workers=2, extra_env=HTTP_ENV) as base:
-        for p in paths[:50]:  # warm both workers (key tables, imports)
+    runs = []
+    with _http.serve(DB, workers=2, extra_env=env) as base:
+        for p in paths[:50] + api_paths[:50]:  # warm both workers (key tables, imports, skeletons)
             _http.check(base, p)
-        results = _http.measure(base, ["/healthz"], duration=duration, concurrency=concurrency)
-        before = scans()
-        api_paths = [p.replace("/v/", "/api/v1/codes/verify/") for p in paths]
-        if _http.tool() == "wrk":
-            verify = _wrk_random(base, paths, duration, concurrency, "/v/<random genuine code>")
-            recorded = scans() - before
-            before = scans()
-            api = _wrk_random(base, api_paths, duration, concurrency, "/api/v1/codes/verify/<random genuine code>")
-        else:
-            verify = _http.measure(base, [paths[0]], duration=duration, concurrency=concurrency)[0]
-            recorded = scans() - before
-            before = scans()
-            api = _http.measure(base, [api_paths[0]], duration=duration, concurrency=concurrency)[0]
-        api_recorded = scans() - before
+        pids = _server_pids(base)
+        for label, ps in (("/healthz", ["/healthz"]), ("/v/<random genuine code>", paths),
+                          ("/api/v1/codes/verify/<random genuine code>", api_paths), ("/healthz (again)", ["/healthz"])):
+            before, cpu0 = scans(), _cpu_seconds(pids)
+            if _http.tool() == "wrk":
+                res = _wrk_random(base, ps, duration, concurrency, label)
+            else:
+                res = _http.measure(base, [ps[0]], duration=duration, concurrency=concurrency)[0]
+                res.path = label
+            res.extra["cpu_ms"] = (_cpu_seconds(pids) - cpu0) / max(res.requests, 1) * 1000
+            res.extra["recorded"] = scans() - before
+            runs.append(res)
         # a forged code: rejected before any database work (answers 404 by design)
         t0 = time.perf_counter()
         statuses = [_http.check(base, "/v/" + forged.lower()) for _ in range(200)]
         forged_ms = (time.perf_counter() - t0) / len(statuses) * 1000
-    results += [verify, api]
-    return {"results": results, "recorded": recorded, "verify": verify, "api": api, "api_recorded": api_recorded, "forged_ms": forged_ms,
-            "forged_status": sorted(set(statuses))}
+    return {"runs": runs, "forged_ms": forged_ms, "forged_status": sorted(set(statuses)), "env": env}
 
 
-PARTS = set((os.environ.get("BENCH_PARTS") or "storage,gen,bind,http").split(","))
+def part_profile(batch) -> dict:
+    """In-process CPU per request (Django's WSGI handler, no server) and per step of the
+    verification path: where the time goes, measured."""
+    import io
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import transaction
+    from django.test import RequestFactory
+
+    from weishang.codes import conf, location, selectors, services, verify
+    from weishang.codes.views import _VERIFY_PAGE
+    from weishang.core import ratelimit
+
+    codec = conf.get_codec()
+    rng = random.Random(11)
+    app = WSGIHandler()
+
+    def environ(path: str) -> dict:
+        return {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+                "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+                "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "SCRIPT_NAME": "", "QUERY_STRING": ""}
+
+    def cpu_us(fn, n: int = 2000) -> float:
+        for _ in range(min(n, 100)):
+            fn()
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.process_time()
+            for _ in range(n // 3):
+                fn()
+            best = min(best, (time.process_time() - t0) / (n // 3) * 1e6)
+        return best
+
+    def code() -> str:
+        return codec.encode(rng.randrange(batch.serial_start, batch.box_start)).lower()
+
+    def get(path_of):
+        def run():
+            status = []
+            b"".join(app(environ(path_of()), lambda s, h, e=None: status.append(s)))
+            assert status[0].startswith("200"), status
+        return run
+
+    os.environ["CODES_RATE_CLIENT"] = os.environ["CODES_RATE_CODE"] = "1000000000"
+    conf.reset()
+    rf = RequestFactory()
+    steps = {
+        "GET /healthz (whole Django request)": get(lambda: "/healthz"),
+        "GET /v/<code> (whole Django request)": get(lambda: "/v/" + code()),
+        "GET /api/v1/codes/verify/<code> (whole)": get(lambda: "/api/v1/codes/verify/" + code()),
+        "  two rate-limit hits (cache)": lambda: (ratelimit.hit("bench", "1.2.3.4", limit=10**9, window=60),
+                                                   ratelimit.hit("bench2", "x", limit=10**9, window=60)),
+        "  decode + batch lookup (no I/O)": lambda: services.decode_in_batch(code()),
+        "  holder lookup (1 SELECT)": lambda: selectors.holder_id_of(rng.randrange(batch.serial_start,
+                                                                                    batch.box_start)),
+    }
+
+    def empty_atomic():
+        with transaction.atomic():
+            pass
+
+    def record():
+        s = rng.randrange(batch.serial_start, batch.box_start)
+        services.record_scan(code="X", batch=batch, serial=s, place=location.UNKNOWN, person="bench")
+
+    def render():
+        req = rf.get("/v/x")
+        req.user = type("Anon", (), {"is_authenticated": False})()
+        outcome = verify.verify(req, code())
+        return outcome
+
+    outcome = render()
+    info = verify.describe(outcome.result)
+    flags = {"state": "ok", "first": True, "has_first_place": False, "has_seller": True, "has_cert": False,
+             "with_pin": False, "has_place": False, "placed": False, "geo": True, "auth": False, "staff": False}
+    values = {k: "x" for k in ("nth", "first_at", "first_place", "people", "cities", "product", "sku", "lot",
+                               "production_date", "expiry_date", "seller", "seller_level", "cert_url",
+                               "code_display", "place", "place_url", "pin_url", "geo_url", "token", "next")}
+    values["product"] = info["product"]
+    steps.update({
+        "  empty transaction.atomic() (BEGIN IMMEDIATE + COMMIT)": empty_atomic,
+        "  scan write: record_scan (holder, upsert, event, commit)": record,
+        "  verify() without the page (limits, decode, write)": render,
+        "  page from its skeleton (render)": lambda: _VERIFY_PAGE.render(flags, values),
+    })
+    return {name: cpu_us(fn) for name, fn in steps.items()}
+
+
+PARTS = set((os.environ.get("BENCH_PARTS") or "storage,gen,bind,http,profile").split(","))
 
 
 def main() -> None:
@@ -317,11 +427,13 @@ def main() -> None:
         report_storage(part_storage(sku, hq, pd, ed))
     if "gen" in PARTS:
         report_generation(part_generation(sku, hq, pd, ed))
-    if "bind" in PARTS or "http" in PARTS:
+    if PARTS & {"bind", "http", "profile"}:
         b = part_binding(sku, hq, pd, ed)
         report_binding(b)
     if "http" in PARTS:
         report_http(part_http(b["batch"]))
+    if "profile" in PARTS:
+        report_profile(part_profile(b["batch"]))
     print(f"\nload average after: {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)")
 
 
@@ -347,13 +459,27 @@ def report_binding(b: dict) -> None:
 
 
 def report_http(h: dict) -> None:
-    print("\n-- verification over HTTP (granian, 2 workers; each scan written before the answer)")
-    _http.print_table(h["results"])
-    print(f"scans recorded during the verify run: {h['recorded']:,} for {h['verify'].requests:,} requests "
-          f"({h['verify'].errors} errors); API run: {h['api_recorded']:,} for {h['api'].requests:,} requests "
-          f"({h['api'].errors} errors)")
+    runs = h["runs"]
+    knobs = {k: v for k, v in h["env"].items() if k.startswith(("GRANIAN_", "CODES_SCAN"))}
+    print(f"\n-- verification over HTTP (granian --interface wsgi, 2 workers, as `make serve`; {knobs or 'defaults'}; "
+          f"each scan written before the answer)")
+    base = runs[0]
+    print(f"tool: {base.tool}")
+    print("| path | requests/s | p50 ms | p99 ms | errors | vs /healthz | server CPU ms/request | CPU vs /healthz |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in runs:
+        print(f"| `{r.path}` | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | "
+              f"{r.rps / base.rps:.2f}× | {r.extra['cpu_ms']:.3f} | {base.extra['cpu_ms'] / r.extra['cpu_ms']:.2f}× |")
+    for r in runs[1:3]:
+        print(f"scans recorded during {r.path}: {r.extra['recorded']:,} for {r.requests:,} answered requests")
     print(f"forged code, one client, sequential: {h['forged_ms']:.1f} ms per answer (status {h['forged_status']}; "
           f"includes the {os.environ.get('CODES_NEGATIVE_MIN_SECONDS', '0.03')} s floor that hides unknown vs forged)")
+
+
+def report_profile(p: dict) -> None:
+    print("\n-- in-process CPU per call (µs, best of 3 rounds; no server)")
+    for name, us in p.items():
+        print(f"{us:9.1f}  {name}")
 
 
 if __name__ == "__main__":

@@ -205,6 +205,10 @@ def test_alerts_page_filters_counts_chart_and_price_flags(client, hq, batch, net
     html = r.content.decode()
     assert r.status_code == 200 and "vendor/echarts/echarts.min.js" in html and "alerts-chart-data" in html
     assert html.count("<tr>") >= 2 and top.name in html
+    from weishang.codes.codec import format_code
+
+    # the evidence: the code as printed (linked to its trace), places by name, IP-only marked weak
+    assert format_code(code_of(batch, batch.serial_start)) in html and "北京市" in html and "上海市" in html
     r = client.get(reverse("codes:alerts"), {"strength": "weak"})
     assert r.context["page"].paginator.count == 1
     r = client.get(reverse("codes:alerts"), {"province": "31"})

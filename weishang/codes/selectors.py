@@ -147,19 +147,34 @@ def holding_at(serial: int) -> Holding | None:
     return h if h is not None and serial < h.end else None
 
 
+def fetch_one(sql: str, params: list | tuple):
+    """Run one statement of the scan hot path and return its first row.
+
+    On SQLite it goes straight to the sqlite3 connection under Django's (inside Django's
+    transaction handling, with Django's error wrapping): Django's per-statement cursor
+    wrappers cost more than SQLite itself here (measured: the scan's two statements took
+    113 µs through Django's cursor, 66 µs this way). `sql` uses the vendor's placeholders
+    (see services._scan_sql). These statements do not appear in Django's query log."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            return connection.connection.execute(sql, params).fetchone()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
+
+
 def holder_id_of(serial: int) -> int | None:
     """The id of the agent holding a serial (None: still at HQ), in one short SQL statement:
     this is on every consumer scan."""
-    with connection.cursor() as cur:
-        cur.execute(_holder_sql(connection.vendor), [serial])
-        row = cur.fetchone()
+    row = fetch_one(_holder_sql(connection.vendor), [serial])
     return row[1] if row is not None and serial < row[0] else None
 
 
 @functools.cache
 def _holder_sql(vendor: str) -> str:
     return (f"SELECT {connection.ops.quote_name('end')}, agent_id FROM {Holding._meta.db_table} "
-            f"WHERE start <= %s ORDER BY start DESC LIMIT 1")
+            f"WHERE start <= {'?' if vendor == 'sqlite' else '%s'} ORDER BY start DESC LIMIT 1")
 
 
 @dataclass(frozen=True, slots=True)

@@ -390,6 +390,8 @@ def _scan_sql(vendor: str) -> tuple[str, str]:
               f"RETURNING count, people_count, city_count, unreleased_scans, first_at, first_division")
     event = (f"INSERT INTO {_EVENT} (serial, batch_id, at, verdict, nth, division, source, holder_id, person, "
              f"consumer_id, token) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id")
+    if vendor == "sqlite":  # run on the sqlite3 connection itself: its placeholders
+        upsert, event = upsert.replace("%s", "?"), event.replace("%s", "?")
     return upsert, event
 
 
@@ -408,19 +410,18 @@ def record_scan(*, code: str, batch: CodeBatch, serial: int, place: Place = UNKN
     at = connection.ops.adapt_datetimefield_value(now)
     upsert, insert_event = _scan_sql(connection.vendor)
     released = holder is not None
-    with scan_write_lock(), transaction.atomic(), connection.cursor() as cur:
-        cur.execute(upsert, [serial, batch.pk, at, place.division, at, person, city, int(bool(city)),
-                             int(not released)])
-        count, people_count, city_count, unreleased, first_at, first_division = cur.fetchone()
+    with scan_write_lock(), transaction.atomic():
+        count, people_count, city_count, unreleased, first_at, first_division = selectors.fetch_one(
+            upsert, [serial, batch.pk, at, place.division, at, person, city, int(bool(city)), int(not released)])
         if not released:
             verdict = Verdict.UNRELEASED
         elif people_count > conf.warn_people() or city_count > conf.warn_cities():
             verdict = Verdict.WARNING
         else:
             verdict = Verdict.GENUINE
-        cur.execute(insert_event, [serial, batch.pk, at, verdict, count, place.division, place.source, holder_id,
-                                   person, consumer.pk if consumer is not None else None, token])
-        event_id = cur.fetchone()[0]
+        event_id = selectors.fetch_one(insert_event, [
+            serial, batch.pk, at, verdict, count, place.division, place.source, holder_id, person,
+            consumer.pk if consumer is not None else None, token])[0]
         alert = _maybe_alert(scan_id=event_id, serial=serial, batch_id=batch.pk, at=now, holder=holder,
                              place=place)
         if released and count - unreleased == 1:

@@ -424,6 +424,11 @@ def alerts(request):
     chart = {"names": [location.name(p["scan_province"] + "0000") or p["scan_province"] for p in by_province],
              "values": [p["n"] for p in by_province]}
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    codec = conf.get_codec()
+    for a in page:  # the evidence, readable: the code as printed, places by name
+        a.code = format_code(codec.encode(a.serial, a.batch.key_version))
+        a.region_name = location.name(a.agent_region) or a.agent_region
+        a.place_name = location.name(a.scan_division) or a.scan_division
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "codes/alerts.html", {
