@@ -1,0 +1,58 @@
+"""The verification page in a real browser: the device location, with consent, places the scan."""
+
+import shutil
+
+import pytest
+
+from weishang.codes import services
+from weishang.codes.models import DiversionAlert, ScanEvent
+
+from .conftest import code_of
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def live_server(transactional_db, settings):
+    from pytest_django.live_server_helper import LiveServer
+
+    settings.SECURE_SSL_REDIRECT = False
+    server = LiveServer("localhost")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def test_device_location_is_sent_once_allowed(live_server, browser, batch, hq, net):
+    top, _, _ = net  # Guangzhou agent: a scan in Beijing is diversion
+    services.scan_out(user=hq, shipment=services.open_shipment(user=hq, to_agent=top),
+                      code=code_of(batch, batch.case_start))
+    context = browser.new_context(geolocation={"latitude": 39.9087, "longitude": 116.3975},
+                                  permissions=["geolocation"], locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/v/{code_of(batch, batch.serial_start).lower()}")
+    assert "正品" in page.text_content("h1")
+    page.wait_for_selector("#place:not([hidden])")
+    assert "北京" in page.text_content("#place")
+    event = ScanEvent.objects.get()
+    assert (event.division, event.source) == ("110100", "gps")
+    assert DiversionAlert.objects.get().source == "gps"
+
+
+def test_without_consent_the_city_choice_remains(live_server, browser, batch):
+    context = browser.new_context(locale="zh-CN")  # geolocation not granted: the button asks first
+    page = context.new_page()
+    page.goto(f"{live_server.url}/v/{code_of(batch, batch.serial_start).lower()}")
+    assert page.is_visible("#geo-button") and page.is_visible("a[href*='/place?t=']")
+    assert ScanEvent.objects.get().source == "none"
