@@ -16,6 +16,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+# One masking rule for every public page (张三明 → 张*明): the verification page's.
+from weishang.codes.selectors import mask_name
+
 from . import fonts
 from .models import Certificate
 
@@ -26,16 +29,6 @@ INK = (34, 34, 34)
 
 def lookup_url(number: str) -> str:
     return f"{settings.SITE_URL}{reverse('certificates:lookup')}?{urlencode({'q': number})}"
-
-
-def mask_name(name: str) -> str:
-    """张三明 → 张*明, 张三 → 张*, 欧阳娜娜 → 欧**娜."""
-    text = (name or "").strip()
-    if len(text) <= 1:
-        return "*" if text else ""
-    if len(text) == 2:
-        return text[0] + "*"
-    return text[0] + "*" * (len(text) - 2) + text[-1]
 
 
 @dataclass
