@@ -134,3 +134,14 @@ def test_lookup_query_count_is_pinned(client, cert, django_assert_max_num_querie
     for q in ("zsm_wx", cert.number, "+8613912399001", "nobody"):
         with django_assert_max_num_queries(1):
             client.get("/api/v1/certificates/lookup", {"q": q})
+
+
+def test_lookup_path_for_other_pages(client, cert, django_assert_num_queries):
+    from weishang.certificates import selectors
+
+    with django_assert_num_queries(1):
+        path = selectors.lookup_path(cert.agent_id)
+    assert path == f"/lookup/?q={cert.number}"
+    assert "lookup-yes" in client.get(path).content.decode()
+    services.revoke_certificate(cert, reason="违规")
+    assert selectors.lookup_path(cert.agent_id) is None

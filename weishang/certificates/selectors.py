@@ -43,3 +43,15 @@ def find_authorised(query: str) -> Certificate | None:
     if cert is None or not cert.is_valid_on(timezone.localdate()):
         return None
     return cert
+
+
+def lookup_path(agent_id: int) -> str | None:
+    """The public lookup page for the agent's active certificate ("/lookup/?q=LX2026-…"), or
+    None (one query). For other pages that link to a seller's certificate."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    number = (Certificate.objects.filter(agent_id=agent_id, status=CertificateStatus.ACTIVE)
+              .values_list("number", flat=True).first())
+    return f"{reverse('certificates:lookup')}?{urlencode({'q': number})}" if number else None
