@@ -220,7 +220,7 @@ def main() -> None:
     from django.utils import timezone
 
     from weishang.agents import selectors, services
-    from weishang.agents.models import Agent, AgentMonth
+    from weishang.agents.models import Agent, AgentMonth, subtree_q
 
     call_command("migrate", verbosity=0)
     print(f"agents tree benchmark on {where}: {args.agents:,} agents, {args.tops} top agents, depth <= {MAX_DEPTH}")
@@ -277,7 +277,7 @@ def main() -> None:
 
     t = time.perf_counter()
     summed = AgentMonth.objects.filter(month=selectors.this_month()).filter(
-        **({"agent__path__startswith": top.path})).exclude(agent_id=top.pk).aggregate(s=Sum("own_total"))["s"]
+        subtree_q(top.path, "agent__path")).exclude(agent_id=top.pk).aggregate(s=Sum("own_total"))["s"]
     read_ms = (time.perf_counter() - t) * 1000
     kept = selectors.team_summary(top).team_purchases
     print(f"-- sum over the largest team on read (not used by the pages): {read_ms:.0f} ms; "

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Collate
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.money import DECIMAL_PLACES, MAX_DIGITS
@@ -24,12 +26,21 @@ from .level_models import Level, LevelPrice  # noqa: F401  (levels and prices li
 
 
 def subtree_q(path: str, field: str = "path") -> Q:
-    """Agents whose path starts with `path` (the agent itself and its whole team), written
-    so the database uses the index on `path`: a binary range on SQLite (its LIKE ignores
-    the index), LIKE 'prefix%' on PostgreSQL (Django adds a pattern-ops index for it)."""
-    if connection.vendor == "sqlite":
-        return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + chr(ord(path[-1]) + 1)})
-    return Q(**{f"{field}__startswith": path})
+    """Agents whose path starts with `path` (the agent itself and its whole team) as a
+    range in byte order, which the database serves from one index: SQLite compares text
+    bytewise; on PostgreSQL the comparison is made in the "C" collation, which has its own
+    index (migration 0004). "/12/" .. "/120" (the character after "/" is "0") holds
+    exactly the paths that start with "/12/"."""
+    upper = path[:-1] + chr(ord(path[-1]) + 1)
+    if connection.vendor == "postgresql":
+        expr = Collate(F(field), "C")
+        return Q(GreaterThanOrEqual(expr, Value(path)), LessThan(expr, Value(upper)))
+    return Q(**{f"{field}__gte": path, f"{field}__lt": upper})
+
+
+def path_order(field: str = "path"):
+    """Tree order (a member right after its upline), served by the same index as subtree_q."""
+    return Collate(F(field), "C") if connection.vendor == "postgresql" else F(field)
 
 
 class AgentStatus(models.TextChoices):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import DomainError
 
-from .models import Agent, AgentMonth, LevelPrice, subtree_q
+from .models import Agent, AgentMonth, LevelPrice, path_order, subtree_q
 
 ZERO = Decimal("0.00")
 PAGE_SIZE = 20
@@ -109,7 +109,7 @@ def team_page(agent: Agent, *, direct_only: bool, page: int = 1, filters: dict |
     if direct_only:
         qs = Agent.objects.filter(upline_id=agent.pk).order_by("id")
     else:
-        qs = Agent.objects.filter(subtree_q(agent.path)).exclude(pk=agent.pk).order_by("path")
+        qs = Agent.objects.filter(subtree_q(agent.path)).exclude(pk=agent.pk).order_by(path_order())
     if "level" in filters:
         qs = qs.filter(level_id=filters["level"])
     if "status" in filters:
