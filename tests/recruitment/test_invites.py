@@ -99,3 +99,12 @@ def test_pages_refuse_forged_and_expired_links(client, levels, top):
     Invite.objects.filter(pk=invite.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
     response = client.get(f"/join/{invite.token}/")
     assert response.status_code == 410 and "过期" in response.content.decode()
+
+
+def test_a_frozen_inviters_links_stop_working(levels, top):
+    invite = invite_for(top, levels[1])
+    type(top).objects.filter(pk=top.pk).update(status="frozen")
+    with pytest.raises(services.InviteInvalid):
+        services.open_invite(invite.token)
+    type(top).objects.filter(pk=top.pk).update(status="active")
+    assert services.open_invite(invite.token) == invite

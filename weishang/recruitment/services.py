@@ -121,6 +121,8 @@ def open_invite(token: str, *, lock: bool = False) -> Invite:
     invite = (qs.select_for_update(of=("self",)) if lock else qs).filter(key=key).first()
     if invite is None or invite.revoked_at is not None:
         raise InviteInvalid()
+    if invite.inviter is not None and invite.inviter.status != AgentStatus.ACTIVE:
+        raise InviteInvalid()  # a frozen or expired agent's links stop working (and work again if reactivated)
     if invite.is_expired:
         raise InviteInvalid(_("This invite link has expired. Ask the person who invited you for a new one."),
                             code="invite_expired", status=410)
