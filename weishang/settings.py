@@ -175,11 +175,11 @@ CELERY_TIMEZONE = "UTC"
 # Periodic jobs: each later issue adds its job here; `manage.py run_periodic_jobs` runs
 # every one of them once (cron-friendly, and what the embedded default uses).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-for _app in ("orders", "inventory", "payments", "earnings", "agents", "codes", "shop"):
+for _app in [a for a in INSTALLED_APPS if a.startswith("weishang.")]:
     # Each app lists its periodic jobs in weishang/<app>/schedule.py as BEAT = {...}
     # (plain data, no Django imports), so no shared list needs editing.
     try:
-        _mod = __import__(f"weishang.{_app}.schedule", fromlist=["BEAT"])
+        _mod = __import__(f"{_app}.schedule", fromlist=["BEAT"])
     except ModuleNotFoundError:
         continue
     CELERY_BEAT_SCHEDULE.update(getattr(_mod, "BEAT", {}))

@@ -57,3 +57,9 @@ def test_unknown_job_is_refused():
 
     with pytest.raises(CommandError, match="Unknown job"):
         _run("no-such-job")
+
+
+def test_celery_beat_gets_every_app_schedule_too():
+    from django.conf import settings
+
+    assert set(settings.CELERY_BEAT_SCHEDULE) == _beat_names_on_disk()
