@@ -31,7 +31,8 @@ def test_demo_loads_twice_without_duplicates(factories):
         module.load(ctx)
     first = len(ctx["created"])
     statuses = set(Order.objects.values_list("status", flat=True))
-    assert {"pending", "paid", "shipped", "received", "completed", "cancelled"} <= statuses
+    assert {"pending", "paid", "shipped", "received", "completed", "cancelled", "refunded"} <= statuses
+    assert Order.objects.filter(refund_requests__status="requested").exists()
     assert Order.objects.filter(kind="restock").exists()
     ctx2: dict = {"logins": [], "created": []}
     accounts_demo.load(ctx2)

@@ -94,7 +94,7 @@ def load(ctx: dict) -> None:
     shop = shop_stock.agent
     ctx.setdefault("shop_agent", shop)
     warehouse = ctx.get("hq_warehouse")
-    plan = ["pending", "paid", "shipped", "received", "cancelled", "completed"]
+    plan = ["pending", "paid", "shipped", "received", "cancelled", "completed", "refund_requested", "refunded"]
     for state in plan:
         note = f"demo:consumer:{state}"
         if _done(note):
@@ -114,6 +114,14 @@ def load(ctx: dict) -> None:
         if state == "paid":
             continue
         services.ship(order, actor=warehouse, carrier="顺丰速运", tracking_no=f"SF{order.pk:010d}")
+        if state in ("refund_requested", "refunded"):
+            from . import refunds
+            from .models import RefundKind
+
+            req = refunds.request_refund(order, user=consumer, kind=RefundKind.FULL, reason="瓶盖破损 (demo)")
+            if state == "refunded":
+                refunds.decide_refund(req.pk, actor=shop.user, approve=True, reason="同意退款 (demo)")
+            continue
         if state in ("received", "completed"):
             services.confirm_received(order, actor=consumer)
         if state == "completed":
