@@ -315,3 +315,15 @@ def test_refund_api_with_idempotency_key(tree, factories, address):
     o = c.get(f"/api/v1/orders/{order.no}").json()
     assert o["refunded_total"] == "12.34" and len(o["refunds"]) == 1
     ledger_clean()
+
+
+def test_back_office_lists_refund_requests(tree, factories, address):
+    t = tree
+    order, consumer = paid_consumer(t, factories, address)
+    refunds.request_refund(order, user=consumer, kind=RefundKind.FULL, reason="broken")
+    c = _client(factories.staff("operator"))
+    page = c.get("/admin/orders/refundrequest/?status__exact=requested")
+    assert page.status_code == 200 and order.no in page.content.decode()
+    assert c.get(f"/admin/orders/order/{order.pk}/change/").status_code == 200
+    assert refunds.is_hq_refunder(factories.staff("operator"))
+    assert not refunds.is_hq_refunder(factories.staff("warehouse"))

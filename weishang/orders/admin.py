@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Address,
@@ -9,6 +12,8 @@ from .models import (
     OrderEvent,
     OrderLine,
     OrderShare,
+    Refund,
+    RefundRequest,
     Shipment,
     ShopPrice,
 )
@@ -50,6 +55,35 @@ class ShipmentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("created_at", "amount", "is_cancellation", "reason", "actor", "key")
+    readonly_fields = fields
+
+
+@admin.register(RefundRequest)
+class RefundRequestAdmin(admin.ModelAdmin):
+    """Refund requests are decided on the order pages (services: money, stock, earnings
+    in one transaction): read-only here, each row links to the decision."""
+
+    list_display = ("created_at", "order", "kind", "amount", "status", "reason", "decide")
+    list_filter = ("status", "kind")
+    search_fields = ("order__no", "reason")
+    list_select_related = ("order",)
+    readonly_fields = [f.name for f in RefundRequest._meta.fields]
+
+    @admin.display(description=_("decide"))
+    def decide(self, obj):
+        return format_html('<a href="{}#refund-request">{}</a>', reverse("orders:detail", args=[obj.order.no]),
+                           _("open the order"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     """Orders change only through their services (state machine, stock, ledger): read-only here."""
@@ -59,7 +93,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("no", "buyer__phone", "ship_phone", "ship_name")
     date_hierarchy = "created_at"
     list_select_related = ("buyer", "seller_agent")
-    inlines = [LineInline, ShareInline, ShipmentInline, EventInline]
+    inlines = [LineInline, ShareInline, ShipmentInline, RefundInline, EventInline]
     readonly_fields = [f.name for f in Order._meta.fields]
 
     def has_add_permission(self, request):
