@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from weishang.accounts.auth import session_or_token
@@ -134,7 +134,8 @@ class BuyBackOut(Schema):
 
 @router.get("/hq/buybacks/quote", response={200: dict[str, Decimal], **ERRORS}, auth=session_or_token,
             summary="tw profile: what HQ would pay to buy back unsold units (90% of the purchase price)")
-def buyback_quote(request, agent_id: int, sku_id: int, quantity: int):
+def buyback_quote(request, agent_id: int = Query(..., ge=1, le=2**53), sku_id: int = Query(..., ge=1, le=2**53),
+                  quantity: int = Query(..., ge=1, le=10**6)):
     services._finance(request.user)
     agent = Agent.objects.filter(pk=agent_id).first()
     if agent is None:
