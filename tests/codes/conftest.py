@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 
-from weishang.codes import conf, services
+from weishang.codes import conf, services, writelock
+
+ORIGINAL_LOCK_PATH = writelock._lock_path
 
 
 @pytest.fixture(autouse=True)

@@ -263,6 +263,27 @@ def test_scan_writes_queue_on_a_file_lock_with_sqlite(batch, monkeypatch, tmp_pa
     assert not lock.exists() and ScanEvent.objects.filter(serial=batch.serial_start).count() == 2
 
 
+def test_no_lock_file_beside_a_test_database():
+    """Other tests (the demo loader) scan on the throw-away test database: no lock file is
+    made beside it, so no /tmp/weishang-test-*.scanlock is left behind."""
+    from django.db import connection
+
+    from weishang.codes import writelock
+
+    from .conftest import ORIGINAL_LOCK_PATH
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    assert writelock._lock_path is not ORIGINAL_LOCK_PATH  # the fixture points tests at tmp_path
+    assert ORIGINAL_LOCK_PATH() is None
+    original = connection.settings_dict
+    try:
+        connection.settings_dict = {**original, "TEST": {**original.get("TEST", {}), "NAME": None}}
+        assert ORIGINAL_LOCK_PATH() == f"{original['NAME']}.scanlock"  # a real database gets its lock
+    finally:
+        connection.settings_dict = original
+
+
 def test_reward_signal_ignores_scans_before_release(batch, hq, net):
     top, _, _ = net
     seen = []

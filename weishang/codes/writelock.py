@@ -33,6 +33,9 @@ def _lock_path() -> str | None:
     name = str(connection.settings_dict.get("NAME") or "")
     if not name or name.startswith("file:") or ":memory:" in name:
         return None
+    test_name = (connection.settings_dict.get("TEST") or {}).get("NAME")
+    if test_name and name == str(test_name):
+        return None  # a test run's throw-away database, used by one process: no file left behind
     return name + ".scanlock"
 
 
