@@ -19,6 +19,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Collate
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from weishang.core.money import DECIMAL_PLACES, MAX_DIGITS
 
@@ -44,9 +45,9 @@ def path_order(field: str = "path"):
 
 
 class AgentStatus(models.TextChoices):
-    ACTIVE = "active", _("active")
-    FROZEN = "frozen", _("frozen")
-    EXPIRED = "expired", _("expired")
+    ACTIVE = "active", pgettext_lazy("agent status", "active")
+    FROZEN = "frozen", pgettext_lazy("agent status", "frozen")
+    EXPIRED = "expired", pgettext_lazy("agent status", "expired")
 
 
 class Agent(models.Model):
