@@ -120,7 +120,7 @@ def build(n: int, tops: int, seed: int, buy_share: float) -> dict:
     from django.utils import timezone
 
     from weishang.accounts.models import User
-    from weishang.agents.models import Agent, AgentMonth, AgentPurchase, Level
+    from weishang.agents.models import Agent, AgentMonth, AgentPurchase, Level, path_segment
     from weishang.agents.selectors import this_month
 
     parent, depth = make_tree(n, tops, seed)
@@ -128,7 +128,7 @@ def build(n: int, tops: int, seed: int, buy_share: float) -> dict:
     # ids 1..n; paths top-down (parents always come first)
     paths: list[str] = [""] * n
     for i in range(n):
-        paths[i] = f"{paths[parent[i]] if parent[i] >= 0 else '/'}{i + 1}/"
+        paths[i] = (paths[parent[i]] if parent[i] >= 0 else "/") + path_segment(i + 1)
     team = [0] * n
     direct = [0] * n
     for i in range(n - 1, -1, -1):
@@ -220,7 +220,7 @@ def main() -> None:
     from django.utils import timezone
 
     from weishang.agents import selectors, services
-    from weishang.agents.models import Agent, AgentMonth, subtree_q
+    from weishang.agents.models import Agent, AgentMonth, path_segment, subtree_q
 
     call_command("migrate", verbosity=0)
     print(f"agents tree benchmark on {where}: {args.agents:,} agents, {args.tops} top agents, depth <= {MAX_DEPTH}")
@@ -294,7 +294,7 @@ def main() -> None:
     cand = min((i for i in range(n) if depth[i] >= 1), key=lambda i: abs(team[i] + 1 - args.move))
     mover = Agent.objects.get(pk=cand + 1)
     top_of = mover.ancestor_ids[0]
-    target = (Agent.objects.filter(depth=1).exclude(path__startswith=f"/{top_of}/").order_by("id").first())
+    target = Agent.objects.filter(depth=1).exclude(subtree_q("/" + path_segment(top_of))).order_by("id").first()
     before = selectors.team_summary(target)
     t = time.perf_counter()
     moved = services.move_agent(mover, new_upline=target, actor=None, reason="bench move")

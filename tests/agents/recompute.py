@@ -19,7 +19,7 @@ def assert_counters_match() -> None:
         while cur.upline_id is not None:
             cur = agents[cur.upline_id]
             chain.append(cur.pk)
-        assert a.path == "/" + "".join(f"{i}/" for i in [*reversed(chain), a.pk]), a
+        assert a.path == "/" + "".join(f"{i:010d}/" for i in [*reversed(chain), a.pk]), a.pk
         assert a.depth == len(chain)
         for anc in chain:
             size[anc] += 1
@@ -31,7 +31,7 @@ def assert_counters_match() -> None:
         for anc in agents[p.agent_id].ancestor_ids:
             team[(anc, m)] += p.amount
     for a in agents.values():
-        assert (a.team_size, a.direct_count) == (size[a.pk], direct[a.pk]), a
+        assert (a.team_size, a.direct_count) == (size[a.pk], direct[a.pk]), a.pk
     stored = {(r.agent_id, r.month): (r.own_total, r.team_total) for r in AgentMonth.objects.all()}
     for key in set(own) | set(team) | set(stored):
         assert stored.get(key, (0, 0)) == (own.get(key, 0), team.get(key, 0)), key

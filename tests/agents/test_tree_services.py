@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from weishang.agents import selectors, services
-from weishang.agents.models import Agent, AgentEvent, AgentMonth, AgentPurchase, EventKind
+from weishang.agents.models import Agent, AgentEvent, AgentMonth, AgentPurchase, EventKind, path_segment
 from weishang.core.errors import Conflict, DomainError
 
 from .recompute import assert_counters_match
@@ -59,7 +59,8 @@ def test_move_subtree_rewrites_paths_and_counters(tree, factories):
     moved = services.move_agent(tree["a1"], new_upline=tree["b"], actor=staff, reason="区域调整")
     assert moved.upline_id == tree["b"].pk and moved.recruiter_id == tree["a"].pk
     a11 = fresh(tree["a11"])
-    assert a11.path == f"{tree['top'].path}{tree['b'].pk}/{tree['a1'].pk}/{a11.pk}/" and a11.depth == 3
+    assert a11.path == tree["top"].path + "".join(path_segment(x.pk) for x in (tree["b"], tree["a1"], a11))
+    assert a11.depth == 3
     assert selectors.team_summary(tree["a"]).team_purchases == 0
     assert selectors.team_summary(tree["b"]).team_purchases == Decimal("35")
     assert selectors.team_summary(tree["top"]).team_purchases == Decimal("35")
@@ -74,7 +75,7 @@ def test_move_to_hq_and_across_trees(tree, factories):
     services.record_purchase_volume(tree["a2"], Decimal("9"), timezone.now())
     services.move_agent(tree["a"], new_upline=None, actor=None, reason="升为总代")
     a = fresh(tree["a"])
-    assert (a.path, a.depth, a.upline_id) == (f"/{a.pk}/", 0, None)
+    assert (a.path, a.depth, a.upline_id) == ("/" + path_segment(a.pk), 0, None)
     services.move_agent(a, new_upline=tree["other"], actor=None, reason="并入")
     assert selectors.team_summary(tree["other"]).team_purchases == Decimal("9")
     assert selectors.team_summary(tree["top"]).team_purchases == 0
@@ -166,3 +167,13 @@ def test_writes_cost_fixed_queries_whatever_the_depth(factories, depth, django_a
     with django_assert_max_num_queries(20):
         services.move_agent(chain[1], new_upline=other, actor=None, reason="x")
     assert_counters_match()
+
+
+def test_whole_team_is_in_tree_order_with_siblings_by_joining(factories):
+    level = factories.standard_levels()[0]
+    top = factories.agent(level, name="top")
+    kids = [factories.agent(level, upline=top, name=f"k{i}") for i in range(12)]  # ids cross 1 → 2 digits
+    grandchild = factories.agent(level, upline=kids[1], name="g")
+    names = [m.agent.name for m in selectors.team_page(fresh(top), direct_only=False, page_size=50).members]
+    assert names == ["k0", "k1", "g", *[f"k{i}" for i in range(2, 12)]]
+    assert fresh(grandchild).ancestor_ids == [top.pk, kids[1].pk]

@@ -1,7 +1,7 @@
 """The agent network: levels, level prices and the tree of agents.
 
 The tree is a materialised path: `path` lists every ancestor id from the top
-("/12/57/311/"), so "whole team of X" is one indexed prefix range and "upline chain of X"
+("/0000000012/0000000057/0000000311/", fixed width so that byte order is tree order), so "whole team of X" is one indexed prefix range and "upline chain of X"
 is one query by primary keys, whatever the depth.
 
 Totals that a team page needs are maintained as things happen, never summed over a
@@ -24,6 +24,19 @@ from django.utils.translation import pgettext_lazy
 from weishang.core.money import DECIMAL_PLACES, MAX_DIGITS
 
 from .level_models import Level, LevelPrice  # noqa: F401  (levels and prices live in level_models.py)
+
+PATH_WIDTH = 10  # every id in a path has ten digits, so siblings sort in joining order
+
+
+def path_segment(agent_id: int) -> str:
+    """One level of a path: "/0000000012/0000000057/" lists agents 12 and 57. Fixed-width
+    ids make byte order equal tree order with siblings in id (joining) order."""
+    return f"{agent_id:0{PATH_WIDTH}d}/"
+
+
+def path_ids(path: str) -> list[int]:
+    """The ids in a path, top first."""
+    return [int(p) for p in path.strip("/").split("/") if p]
 
 
 def subtree_q(path: str, field: str = "path") -> Q:
@@ -60,7 +73,8 @@ class Agent(models.Model):
     recruiter = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="recruits",
                                   verbose_name=_("recruiter"))
     path = models.CharField(max_length=255, db_index=True, editable=False,
-                            help_text="Ancestor ids from the top, then own id: /12/57/311/")
+                            help_text="Ancestor ids from the top, then own id, ten digits each: "
+                                      "/0000000012/0000000057/0000000311/")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=AgentStatus.choices, default=AgentStatus.ACTIVE)
     wechat_id = models.CharField(_("WeChat ID"), max_length=40, blank=True, db_index=True)
@@ -86,7 +100,7 @@ class Agent(models.Model):
     @property
     def ancestor_ids(self) -> list[int]:
         """Ids of the upline chain, top first, excluding self."""
-        return [int(p) for p in self.path.strip("/").split("/")[:-1] if p]
+        return path_ids(self.path)[:-1]
 
     @property
     def can_trade(self) -> bool:

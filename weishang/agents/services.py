@@ -19,9 +19,20 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import Conflict, DomainError
 
-from .models import Agent, AgentEvent, AgentMonth, AgentPurchase, AgentStatus, EventKind, Level, subtree_q
+from .models import (
+    Agent,
+    AgentEvent,
+    AgentMonth,
+    AgentPurchase,
+    AgentStatus,
+    EventKind,
+    Level,
+    path_ids,
+    path_segment,
+    subtree_q,
+)
 
-MAX_DEPTH = 40  # far beyond any real brand; keeps `path` inside its column (255 characters)
+MAX_DEPTH = 20  # far beyond any real brand (12 is a lot); keeps `path` inside its 255 characters
 
 
 def month_of(at: datetime | date) -> date:
@@ -63,7 +74,7 @@ def create_agent(*, user, name: str, level, upline: Agent | None = None, recruit
     agent = Agent.objects.create(user=user, name=name, level=level, upline=upline,
                                  recruiter=recruiter if recruiter is not None else upline, path="", **fields)
     parent_path = upline.path if upline is not None else "/"
-    agent.path = f"{parent_path}{agent.pk}/"
+    agent.path = parent_path + path_segment(agent.pk)
     agent.depth = upline.depth + 1 if upline is not None else 0
     Agent.objects.filter(pk=agent.pk).update(path=agent.path, depth=agent.depth)
     if upline is not None:
@@ -91,7 +102,7 @@ def record_purchase_volume(agent: Agent, amount: Decimal, at: datetime) -> None:
     path = Agent.objects.filter(pk=agent.pk).values_list("path", flat=True).first()
     if path is None:
         raise DomainError(_("Unknown agent."), code="not_found", status=404)
-    ancestors = [int(p) for p in path.strip("/").split("/")[:-1] if p]
+    ancestors = path_ids(path)[:-1]
     AgentPurchase.objects.create(agent_id=agent.pk, amount=amount, at=at)
     month = month_of(at)
     _ensure_months([agent.pk, *ancestors], [month])
@@ -129,14 +140,14 @@ def move_agent(agent: Agent, *, new_upline: Agent | None, actor, reason: Any) ->
     if (target.pk if target else None) == agent.upline_id:
         raise Conflict(_("The agent is already under this upline."), code="same_upline")
     new_parent_path = target.path if target is not None else "/"
-    new_path = f"{new_parent_path}{agent.pk}/"
+    new_path = new_parent_path + path_segment(agent.pk)
     new_depth = target.depth + 1 if target is not None else 0
     delta = new_depth - agent.depth
     if new_depth + _subtree_height(agent) > MAX_DEPTH:
         raise DomainError(_("The tree cannot be deeper than %(n)d levels.") % {"n": MAX_DEPTH}, code="too_deep")
     old_path, old_upline_id = agent.path, agent.upline_id
     old_ancestors = agent.ancestor_ids
-    new_ancestors = [int(p) for p in new_parent_path.strip("/").split("/") if p]
+    new_ancestors = path_ids(new_parent_path)
     moving = agent.team_size + 1
 
     # 1. Paths and depths of the whole subtree (one UPDATE, prefix swap).
