@@ -1,0 +1,58 @@
+"""Consumers scanning at the same moment: no scan is lost, every Nth is given once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from weishang.codes import services
+from weishang.codes.location import Place
+from weishang.codes.models import CodeState, ScanEvent
+
+from .conftest import code_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREADS = 12
+
+
+def _shared_db() -> bool:
+    if connection.vendor != "sqlite":
+        return True
+    name = str(connection.settings_dict["NAME"])
+    return "memory" not in name and name != ""
+
+
+def test_simultaneous_scans_of_one_code_are_all_counted(batch, hq, net):
+    if not _shared_db():
+        pytest.skip("threads need a shared database: PostgreSQL, or SQLite on a file")
+    services.scan_out(user=hq, shipment=services.open_shipment(user=hq, to_agent=net[0]),
+                      code=code_of(batch, batch.case_start))
+    serial = batch.serial_start
+    code = code_of(batch, serial)
+    barrier = threading.Barrier(THREADS)
+    results, errors = [], []
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            r = services.record_scan(code=code, batch=batch, serial=serial, person=f"p{i:02d}",
+                                     place=Place(f"{110100 + 100 * (i % 4)}", "choice"))
+            results.append(r.event.nth)
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(results) == list(range(1, THREADS + 1))  # each Nth answered exactly once
+    state = CodeState.objects.get(serial=serial)
+    assert (state.count, state.people_count, state.city_count) == (THREADS, THREADS, 4)
+    assert sorted(ScanEvent.objects.filter(serial=serial).values_list("nth", flat=True)) == sorted(results)
