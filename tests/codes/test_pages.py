@@ -209,6 +209,14 @@ def test_alerts_page_filters_counts_chart_and_price_flags(client, hq, batch, net
 
     # the evidence: the code as printed (linked to its trace), places by name, IP-only marked weak
     assert format_code(code_of(batch, batch.serial_start)) in html and "北京市" in html and "上海市" in html
+    # a code queried before release is listed for HQ (leaked code list?)
+    leaked = batch.serial_start + 99  # never shipped: case 1 holds items 0..39 only
+    services.record_scan(code=normalize(code_of(batch, leaked)), batch=batch, serial=leaked,
+                         place=Place("310100", "ip"), person="leaker")
+    r = client.get(reverse("codes:alerts"))
+    assert r.context["unreleased_by_batch"] == [{"batch_id": batch.pk, "batch__lot": batch.lot, "codes": 1,
+                                                 "scans": 1}]
+    assert format_code(code_of(batch, leaked)) in r.content.decode()
     r = client.get(reverse("codes:alerts"), {"strength": "weak"})
     assert r.context["page"].paginator.count == 1
     r = client.get(reverse("codes:alerts"), {"province": "31"})

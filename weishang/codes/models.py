@@ -213,6 +213,9 @@ class CodeState(models.Model):
     class Meta:
         verbose_name = _("scanned code")
         verbose_name_plural = _("scanned codes")
+        # Codes scanned before release (a leaked code list?) are few: a partial index lists them.
+        indexes = [models.Index(fields=["batch", "last_at"], condition=models.Q(unreleased_scans__gt=0),
+                                name="codes_state_unreleased")]
 
 
 class Verdict(models.TextChoices):

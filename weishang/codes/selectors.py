@@ -266,6 +266,20 @@ def trail(batch: CodeBatch, serial: int) -> list[TraceRange]:
                 .order_by("line__created_at", "line_id"))
 
 
+def unreleased_scans(limit: int = 20):
+    """Codes queried by consumers before they were scanned out (a leaked code list, or labels
+    printed on fakes): per batch, and the latest codes. Reads the partial index only."""
+    from django.db.models import Sum
+
+    from .models import CodeState
+
+    qs = CodeState.objects.filter(unreleased_scans__gt=0)
+    by_batch = list(qs.values("batch_id", "batch__lot").annotate(codes=Count("serial"), scans=Sum("unreleased_scans"))
+                    .order_by("-scans")[:limit])
+    latest = list(qs.select_related("batch").order_by("-last_at")[:limit])
+    return by_batch, latest
+
+
 def alert_counts(qs):
     by_agent = list(qs.values("agent_id", "agent__name").annotate(n=Count("id"),
                     weak=Count("id", filter=Q(weak=True))).order_by("-n")[:20])

@@ -429,9 +429,14 @@ def alerts(request):
         a.code = format_code(codec.encode(a.serial, a.batch.key_version))
         a.region_name = location.name(a.agent_region) or a.agent_region
         a.place_name = location.name(a.scan_division) or a.scan_division
+    unreleased_by_batch, unreleased = selectors.unreleased_scans()
+    for state in unreleased:
+        state.code = format_code(codec.encode(state.serial, state.batch.key_version))
+        state.first_place = location.name(state.first_division) or state.first_division
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "codes/alerts.html", {
+        "unreleased_by_batch": unreleased_by_batch, "unreleased": unreleased,
         "form": form, "page": page, "by_agent": by_agent, "by_batch": by_batch, "chart": json.dumps(chart),
         "price_flags": _price_flags(), "query": query.urlencode(), "status_choices": AlertStatus.choices})
 
