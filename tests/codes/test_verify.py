@@ -322,3 +322,20 @@ def test_logged_in_consumer_sees_own_nav_and_is_the_person(client, batch, hq, ne
     html = client.get(url(code_of(batch, batch.serial_start))).content.decode()
     assert "/accounts/login" not in html
     assert ScanEvent.objects.get().consumer_id == user.pk
+
+
+def test_skeleton_refuses_values_in_conditions_or_filters(settings, tmp_path):
+    """codes.skeleton can only fill plain {{ value }}s; a template that uses a value in a
+    condition or through a filter is refused when its skeleton is built, not served wrong."""
+    from weishang.codes.skeleton import Skeleton
+
+    (tmp_path / "ok.html").write_text("<p>{% if flag %}{{ a }}{% endif %} {{ b }}</p>")
+    (tmp_path / "cond.html").write_text("<p>{% if a %}yes{% endif %}</p>")
+    (tmp_path / "filter.html").write_text("<p>{{ a|upper }}</p>")
+    settings.TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [tmp_path]}]
+    ok = Skeleton("ok.html")
+    assert ok.render({"flag": True}, {"a": "<x>", "b": "y"}) == "<p>&lt;x&gt; y</p>"
+    assert ok.render({"flag": False}, {"a": "<x>", "b": "z"}) == "<p> z</p>"
+    for name in ("cond.html", "filter.html"):
+        with pytest.raises(ValueError):
+            Skeleton(name).render({}, {"a": "x"})

@@ -39,15 +39,17 @@ class Skeleton:
         self._lock = threading.Lock()
 
     def _compile(self, flags: dict, names) -> list[str]:
-        context = dict(flags)
-        for name in names:
-            context[name] = SafeString(f"{_OPEN}{name}{_CLOSE}")
-        html = get_template(self.template_name).render(context)
+        template = get_template(self.template_name)
+        base = {"BRAND_NAME": settings.BRAND_NAME, **flags}
+        html = template.render({**base, **{n: SafeString(f"{_OPEN}{n}{_CLOSE}") for n in names}})
         pieces = _SPLIT.split(html)
-        # Even positions are literal HTML, odd ones value names; a stray marker means a value
-        # went through a filter or a condition, which this renderer cannot honour.
-        if _OPEN in "".join(pieces[::2]) or any(p not in context for p in pieces[1::2]):
-            raise ValueError(f"{self.template_name}: a value is used other than as {{{{ name }}}}")
+        # Even positions are literal HTML, odd ones value names. A stray marker means a value
+        # went through a filter; a different page with every value empty means a value took
+        # part in a condition. Neither can be honoured by filling in values later.
+        if _OPEN in "".join(pieces[::2]) or any(p not in names for p in pieces[1::2]):
+            raise ValueError(f"{self.template_name}: a value is used through a filter")
+        if "".join(pieces[::2]) != template.render({**base, **{n: "" for n in names}}):
+            raise ValueError(f"{self.template_name}: a value is used in a condition")
         return pieces
 
     def render(self, flags: dict, values: dict[str, object]) -> str:
