@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -25,18 +25,15 @@ HUB_LINKS = [
     ("codes:ship_home", _("Ship by scanning codes")),
     ("earnings:home", _("My earnings")),
     ("agents:level", _("My level and progress")),
-    # --- links for certificates / invites / applications (added by their areas) ---
+    ("certificates:mine", _("My certificate")),
+    ("recruitment:invites", _("Invite agents")),
+    ("recruitment:inbox", _("Applications waiting for me")),
 ]
 
 
 def _links(names) -> list[tuple[str, str]]:
-    out = []
-    for name, label in names:
-        try:
-            out.append((reverse(name), label))
-        except NoReverseMatch:
-            continue
-    return out
+    # A missing URL name fails loudly (NoReverseMatch) instead of hiding a link.
+    return [(reverse(name), label) for name, label in names]
 
 
 def _own_agent(request) -> Agent:
