@@ -20,6 +20,8 @@ def test_hub_shows_counts_and_links(client, tree):
     assert "A" in body and "一级" in body and "¥1,280.00" in body
     assert reverse("agents:team") in body and reverse("orders:restock") in body
     assert reverse("earnings:home") in body
+    for name in ("certificates:mine", "recruitment:invites", "recruitment:inbox", "codes:ship_home"):
+        assert reverse(name) in body, name
 
 
 def test_me_page_links_to_the_hub_for_agents_only(client, tree, factories):
