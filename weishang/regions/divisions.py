@@ -545,7 +545,8 @@ def find_by_name(province_name: str, city_name: str | None = None,
     city: Division | None = None
     if len(exact) > 1:
         # 嘉义市 and 嘉義縣 share the key 嘉义: the full name decides.
-        same = [c for c in exact if any(_key(n, ()) == full for n in (get(c).name, *get(c).aliases))]
+        same = [c for c in exact
+                if (d := get(c)) is not None and any(_key(n, ()) == full for n in (d.name, *d.aliases))]
         exact = same or exact
     if exact:
         city = get(exact[0])

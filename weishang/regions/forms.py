@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -81,7 +81,7 @@ class RegionWidget(forms.MultiWidget):
 
     def __init__(self, attrs: dict | None = None, level: str = DISTRICT) -> None:
         self.level = level
-        widgets = {name: forms.Select() for name in PART_NAMES}
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {name: forms.Select() for name in PART_NAMES}
         super().__init__(widgets, attrs)
 
     def decompress(self, value: Any) -> list[str | None]:
@@ -102,9 +102,10 @@ class RegionWidget(forms.MultiWidget):
         codes = consistent(tuple(value[:3]) if len(value) >= 3 else as_codes(value))
         p, c, d = codes
         blank = [("", _("Province")), ("", _("City")), ("", _("District"))]
-        self.widgets[0].choices = [blank[0], *[(x.code, x.name) for x in divisions.provinces()]]
-        self.widgets[1].choices = [blank[1], *[(x.code, x.name) for x in (divisions.children(p) if p else [])]]
-        self.widgets[2].choices = [blank[2], *[(x.code, x.name) for x in (divisions.district_options(c) if c else [])]]
+        selects = cast(list[forms.Select], self.widgets)
+        selects[0].choices = [blank[0], *[(x.code, x.name) for x in divisions.provinces()]]
+        selects[1].choices = [blank[1], *[(x.code, x.name) for x in (divisions.children(p) if p else [])]]
+        selects[2].choices = [blank[2], *[(x.code, x.name) for x in (divisions.district_options(c) if c else [])]]
         context = super().get_context(name, list(codes), attrs)
         widget = context["widget"]
         show = {PROVINCE: 1, CITY: 2, DISTRICT: 3}[self.level]

@@ -56,8 +56,9 @@ def picker(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("level", DISTRICT)
     if not _NAME.match(name) or (id_ and not _NAME.match(id_)) or level not in LEVELS:
         return HttpResponseBadRequest(_("Bad picker parameters."), content_type="text/plain; charset=utf-8")
-    codes = consistent(tuple(request.GET.get(f"{name}_{part}") for part in ("province", "city", "district")))
-    attrs = {"id": id_} if id_ else {}
+    p, c, d = (request.GET.get(f"{name}_{part}") for part in ("province", "city", "district"))
+    codes = consistent((p, c, d))
+    attrs: dict[str, str | bool] = {"id": id_} if id_ else {}
     if request.GET.get("required"):
         attrs["required"] = True
     widget = RegionWidget(level=level if level in (PROVINCE, CITY, DISTRICT) else DISTRICT)
