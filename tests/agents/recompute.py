@@ -33,5 +33,6 @@ def assert_counters_match() -> None:
     for a in agents.values():
         assert (a.team_size, a.direct_count) == (size[a.pk], direct[a.pk]), a.pk
     stored = {(r.agent_id, r.month): (r.own_total, r.team_total) for r in AgentMonth.objects.all()}
+    assert all(o >= 0 and t >= 0 for o, t in stored.values()), "a monthly total went below zero"
     for key in set(own) | set(team) | set(stored):
         assert stored.get(key, (0, 0)) == (own.get(key, 0), team.get(key, 0)), key

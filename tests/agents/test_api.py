@@ -16,6 +16,7 @@ BASE = "/api/v1/agents"
 # first test fails otherwise) and so gets the permission checks below.
 ENDPOINTS = {
     ("GET", "/me"): "own",
+    ("GET", "/me/level"): "own",
     ("GET", "/team"): "own",
     ("GET", "/team/summary"): "own",
     ("GET", "/members/{agent_id}"): "member",

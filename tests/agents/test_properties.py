@@ -1,5 +1,5 @@
-"""Property test: random trees, purchases in random months, moves (including refused
-ones), new agents: the maintained counters (team size, direct count, own and team
+"""Property test: random trees, purchases in random months, refunds of them (reversals,
+capped at what the month holds), moves (including refused ones), new agents: the maintained counters (team size, direct count, own and team
 monthly totals) always equal a recomputation from the tree and the purchase rows."""
 
 from datetime import datetime
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests import factories as F
 from weishang.agents import selectors, services
-from weishang.agents.models import Agent
+from weishang.agents.models import Agent, AgentMonth
 from weishang.core.errors import Conflict
 
 from .recompute import assert_counters_match
@@ -24,6 +24,7 @@ op = st.one_of(
     st.tuples(st.just("buy"), st.integers(0, 30), st.integers(1, 100_000), st.integers(1, 3)),
     st.tuples(st.just("move"), st.integers(0, 30), st.integers(-1, 30), st.just(0)),
     st.tuples(st.just("join"), st.integers(-1, 30), st.just(0), st.just(0)),
+    st.tuples(st.just("refund"), st.integers(0, 30), st.integers(1, 200_000), st.integers(1, 3)),
 )
 
 
@@ -46,6 +47,12 @@ def _scenario(parents, ops):
         if kind == "buy":
             at = timezone.make_aware(datetime(2026, z, 15, 12))
             services.record_purchase_volume(agents[x % len(agents)], Decimal(y) / 100, at)
+        elif kind == "refund":
+            at = timezone.make_aware(datetime(2026, z, 15, 12))
+            who = agents[x % len(agents)]
+            before = own_total(who, at)
+            taken = services.reverse_purchase_volume(who, Decimal(y) / 100, at, reason="property")
+            assert taken == min(Decimal(y) / 100, before) and own_total(who, at) == before - taken >= 0
         elif kind == "move":
             mover = Agent.objects.get(pk=agents[x % len(agents)].pk)
             target = Agent.objects.get(pk=agents[y % len(agents)].pk) if y >= 0 else None
@@ -63,3 +70,8 @@ def _scenario(parents, ops):
     for a in Agent.objects.filter(pk__in=[a.pk for a in agents]):
         s = selectors.team_summary(a)
         assert (s.team_size, s.direct_count) == (a.team_size, a.direct_count)
+
+
+def own_total(agent, at) -> Decimal:
+    row = AgentMonth.objects.filter(agent_id=agent.pk, month=services.month_of(at)).first()
+    return row.own_total if row else Decimal(0)

@@ -88,6 +88,28 @@ class TeamOfFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FirstPurchaseFilter(admin.SimpleListFilter):
+    """?first_purchase=pending: agents whose level's first stock purchase is still due (their
+    shop takes no orders yet); =done: required and bought; =none: none required."""
+
+    title = _("first stock purchase")
+    parameter_name = "first_purchase"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("first purchase pending")), ("done", _("first purchase done")),
+                ("none", _("none required"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "pending":
+            return queryset.filter(first_purchase_required__isnull=False, first_purchase_done_at__isnull=True)
+        if value == "done":
+            return queryset.filter(first_purchase_done_at__isnull=False)
+        if value == "none":
+            return queryset.filter(first_purchase_required__isnull=True)
+        return queryset
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("Kept in the agent's history."))
@@ -134,15 +156,16 @@ class AgentAdmin(admin.ModelAdmin):
     form = AgentForm
     list_display = ["name", "phone", "level", "status_tag", "upline_link", "depth", "team_link", "direct_count",
                     "region", "joined_at"]
-    list_filter = ["level", "status", ProvinceFilter, UplineFilter, TeamOfFilter, "joined_at"]
+    list_filter = ["level", "status", ProvinceFilter, UplineFilter, TeamOfFilter, FirstPurchaseFilter, "joined_at"]
     search_fields = ["name", "user__phone", "wechat_id", "line_id"]
     list_select_related = ["level", "user", "upline"]
     show_full_result_count = False
     list_per_page = 50
     readonly_fields = ["user", "upline", "recruiter", "status", "path", "depth", "team_size", "direct_count",
-                       "joined_at", "history_link"]
+                       "joined_at", "history_link", "first_purchase_required", "first_purchase_done_at"]
     fieldsets = [
-        (None, {"fields": ["user", "name", "level", "change_reason", "status"]}),
+        (None, {"fields": ["user", "name", "level", "change_reason", "status", "first_purchase_required",
+                           "first_purchase_done_at"]}),
         (_("Tree"), {"fields": ["upline", "recruiter", "depth", "team_size", "direct_count", "path",
                                 "history_link"]}),
         (_("Contact and region"), {"fields": ["wechat_id", "line_id", "province_code", "city_code",

@@ -14,7 +14,7 @@ from weishang.accounts.auth import session_or_token, staff_only
 from weishang.core.api import ID_MAX, SAFE_TEXT, ErrorOut, PathId
 from weishang.core.errors import NotFound, PermissionDenied
 
-from . import selectors, services
+from . import selectors, services, upgrades
 from .models import Agent, AgentStatus
 
 API_PREFIX = "agents"
@@ -73,6 +73,64 @@ class TeamOut(Schema):
     total: int | None
     month: date
     items: list[MemberOut]
+
+
+class LevelRuleOut(Schema):
+    id: int
+    name: str
+    rank: int
+    currency: str
+    single_purchase: str | None = Field(None, description="One restock of at least this reaches the level.")
+    cumulative_amount: str | None = Field(None, description="Restocks adding up to this within the period.")
+    period_days: int | None
+    needs_approval: bool
+
+
+class ProgressOut(Schema):
+    period_start: datetime | None
+    period_end: datetime | None = Field(None, description="Exclusive end of the current period.")
+    bought: str
+    remaining: str | None
+    percent: int
+
+
+class UpgradeRequestOut(Schema):
+    id: int
+    level: LevelOut
+    status: str
+    trigger: str
+    amount: str
+    created_at: datetime
+    decided_at: datetime | None
+    reason: str
+
+
+class PriceOut(Schema):
+    sku_id: int
+    product: str
+    sku: str
+    price: str
+    currency: str
+    retail_price: str
+
+
+class FirstPurchaseOut(Schema):
+    required: str
+    bought: str
+    remaining: str
+    currency: str
+
+
+class MyLevelOut(Schema):
+    level: LevelRuleOut
+    is_top: bool
+    next_level: LevelRuleOut | None
+    progress: ProgressOut | None
+    pending_request: UpgradeRequestOut | None
+    last_decided_request: UpgradeRequestOut | None
+    first_purchase: FirstPurchaseOut | None = Field(
+        None, description="The level's first stock purchase while still due: the shop takes no orders until then.")
+    prices: list[PriceOut]
 
 
 class ReasonIn(Schema):
@@ -134,6 +192,49 @@ def me(request):
     agent = _my_agent(request)
     return Status(200, _agent_out(agent, selectors.team_summary(agent),
                                   agent.upline.name if agent.upline_id else None))
+
+
+def _money(v) -> str | None:
+    return None if v is None else f"{v:.2f}"
+
+
+def _level_rule(lv) -> dict:
+    return {"id": lv.pk, "name": lv.name, "rank": lv.rank, "currency": lv.currency,
+            "single_purchase": _money(lv.upgrade_single_purchase),
+            "cumulative_amount": _money(lv.upgrade_cumulative_amount), "period_days": lv.upgrade_period_days,
+            "needs_approval": lv.upgrade_needs_approval}
+
+
+def _request_out(r) -> dict | None:
+    if r is None:
+        return None
+    return {"id": r.pk, "level": {"id": r.level_id, "name": r.level.name, "rank": r.level.rank},
+            "status": r.status, "trigger": r.trigger, "amount": f"{r.amount:.2f}", "created_at": r.created_at,
+            "decided_at": r.decided_at, "reason": r.reason}
+
+
+def _my_level_out(data: upgrades.MyLevel) -> dict:
+    p, fp = data.progress, data.first_purchase
+    return {
+        "level": _level_rule(data.level), "is_top": data.is_top,
+        "next_level": _level_rule(data.next_level) if data.next_level else None,
+        "progress": None if p is None else {"period_start": p.period_start, "period_end": p.period_end,
+                                            "bought": f"{p.bought:.2f}", "remaining": _money(p.remaining),
+                                            "percent": p.percent},
+        "pending_request": _request_out(data.pending), "last_decided_request": _request_out(data.last_decided),
+        "first_purchase": None if fp is None else {"required": f"{fp.required:.2f}", "bought": f"{fp.bought:.2f}",
+                                                   "remaining": f"{fp.remaining:.2f}", "currency": fp.currency},
+        "prices": [{"sku_id": lp.sku_id, "product": lp.sku.product.name, "sku": lp.sku.name,
+                    "price": f"{lp.price:.2f}", "currency": lp.currency,
+                    "retail_price": f"{lp.sku.retail_price:.2f}"} for lp in data.prices],
+    }
+
+
+@router.get("/me/level", response={200: MyLevelOut, **ERRORS},
+            summary="My level, what the next level needs and my progress, my upgrade request, my prices")
+def my_level(request):
+    """The data of the "my level" page (weishang.agents.upgrades.my_level), for the agent itself."""
+    return Status(200, _my_level_out(upgrades.my_level(_my_agent(request))))
 
 
 @router.get("/team", response={200: TeamOut, **ERRORS}, summary="My team: direct downlines or whole team, paged")

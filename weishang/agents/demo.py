@@ -57,8 +57,9 @@ def _agent(i: int, key: str, upline: Agent | None, level: Level, region: int, ct
     name = SURNAMES[(i * 7) % len(SURNAMES)] + GIVEN[(i * 5) % len(GIVEN)]
     user = User.objects.filter(phone=phone).first() or User.objects.create_user(phone, DEMO_PASSWORD, name=name)
     province, city, district = REGIONS[region]
+    # Placed by HQ with their stock history: the level's first stock purchase is waived.
     agent = services.create_agent(user=user, name=name, level=level, upline=upline, recruiter=recruiter,
-                                  wechat_id=f"lanxi_{key.lower()}", province_code=province, city_code=city,
+                                  first_purchase=None, wechat_id=f"lanxi_{key.lower()}", province_code=province, city_code=city,
                                   district_code=district, reason="demo")
     ctx["created"].append(f"agent {key}")
     return agent

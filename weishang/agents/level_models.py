@@ -46,8 +46,10 @@ class Level(models.Model):
         _("upgrade needs HQ approval"), default=False,
         help_text=_("Unticked: the agent is upgraded at once. Ticked: an upgrade request waits for HQ."))
     first_purchase_amount = _amount(_("first stock purchase on joining"),
-                                    help_text=_("Goods an agent of this level buys in its first restock (a purchase "
-                                                "of goods at its level price, never a fee). Empty: none required."))
+                                    help_text=_("Goods an agent joining at this level buys at its level price "
+                                                "(restocks add up; never a fee) before its shop takes consumer "
+                                                "orders. Applies to agents who join after it is set. Empty: none "
+                                                "required."))
 
     class Meta:
         verbose_name = _("agent level")

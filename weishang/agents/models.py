@@ -88,6 +88,14 @@ class Agent(models.Model):
     team_size = models.PositiveIntegerField(_("team size"), default=0, editable=False,
                                             help_text=_("Every agent below, at any depth."))
     direct_count = models.PositiveIntegerField(_("direct downlines"), default=0, editable=False)
+    # The level's first stock purchase, frozen when the agent joined (None: none required),
+    # and when its restocks (net of refunds) first reached it. Until then its shop takes no
+    # consumer orders; restocks are allowed. See services.create_agent.
+    first_purchase_required = models.DecimalField(
+        _("first stock purchase required"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True,
+        blank=True, editable=False)
+    first_purchase_done_at = models.DateTimeField(_("first stock purchase completed"), null=True, blank=True,
+                                                  editable=False)
 
     class Meta:
         verbose_name = _("agent")
@@ -106,13 +114,27 @@ class Agent(models.Model):
     def can_trade(self) -> bool:
         return self.status == AgentStatus.ACTIVE
 
+    @property
+    def first_purchase_pending(self) -> bool:
+        """The level's first stock purchase is required and not yet bought."""
+        return self.first_purchase_required is not None and self.first_purchase_done_at is None
+
+    @property
+    def shop_open(self) -> bool:
+        """Its consumer shop takes orders: active, and the first stock purchase is done."""
+        return self.can_trade and not self.first_purchase_pending
+
 
 class AgentPurchase(models.Model):
-    """One restock purchase counted toward the agent's volume (one row per paid restock)."""
+    """One restock purchase counted toward the agent's volume (one row per paid restock), or
+    a reversal of one (a refund: negative amount, dated at the original purchase so that its
+    month and upgrade period see the net)."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="volume_rows", verbose_name=_("agent"))
     amount = models.DecimalField(_("amount"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
     at = models.DateTimeField(_("time"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True,
+                              help_text=_("Why a purchase was taken back (refunds); empty for a purchase."))
 
     class Meta:
         verbose_name = _("agent purchase")

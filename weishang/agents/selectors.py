@@ -9,13 +9,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import DomainError
 
-from .models import Agent, AgentMonth, LevelPrice, path_order, subtree_q
+from .models import Agent, AgentMonth, AgentPurchase, LevelPrice, path_order, subtree_q
 
 ZERO = Decimal("0.00")
 PAGE_SIZE = 20
@@ -138,3 +138,32 @@ def member_detail(viewer: Agent, agent_id: int) -> tuple[Agent, TeamSummary]:
     if agent is None or not is_in_team(viewer, agent):
         raise NotFound()
     return agent, team_summary(agent)
+
+
+def net_purchases(agent_id: int) -> Decimal:
+    """Everything the agent bought since joining, net of refunds (one query)."""
+    total = AgentPurchase.objects.filter(agent_id=agent_id).aggregate(t=Sum("amount"))["t"]
+    return Decimal(total or 0)
+
+
+@dataclass(frozen=True)
+class FirstPurchase:
+    required: Decimal
+    bought: Decimal
+    currency: str
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.required - self.bought, Decimal(0))
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.remaining else max(0, min(int(self.bought * 100 / self.required), 99))
+
+
+def first_purchase_due(agent: Agent) -> FirstPurchase | None:
+    """The level's first stock purchase while it is still due (one query; none when it is
+    not due: the agent row says so). Until it is bought the agent's shop takes no orders."""
+    if not agent.first_purchase_pending:
+        return None
+    return FirstPurchase(agent.first_purchase_required, net_purchases(agent.pk), agent.level.currency)

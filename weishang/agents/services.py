@@ -31,6 +31,7 @@ from .models import (
     path_segment,
     subtree_q,
 )
+from .selectors import net_purchases
 
 MAX_DEPTH = 20  # far beyond any real brand (12 is a lot); keeps `path` inside its 255 characters
 
@@ -61,11 +62,25 @@ def _event(agent: Agent, kind: str, *, actor=None, reason: str = "", **fields) -
                                      reason=reason, **fields)
 
 
+FROM_LEVEL: Any = object()  # create_agent's default: the level's first stock purchase applies
+
+
 @transaction.atomic
 def create_agent(*, user, name: str, level, upline: Agent | None = None, recruiter: Agent | None = None,
-                 actor=None, reason: str = "", **fields) -> Agent:
+                 actor=None, reason: str = "", first_purchase: Decimal | None = FROM_LEVEL, **fields) -> Agent:
     """Place a new agent in the tree under `upline` (None: directly under HQ).
-    Maintains the team size of every upline and the direct count of `upline`."""
+    Maintains the team size of every upline and the direct count of `upline`.
+
+    `first_purchase`: the first stock purchase the agent must buy before its shop takes
+    consumer orders, frozen on the agent now. By default the level's (so applications
+    approved through recruitment follow the level); HQ creating an agent directly may pass
+    None to waive it (the demo does). Setting it on a level later binds only agents who
+    join afterwards."""
+    if first_purchase is FROM_LEVEL:
+        first_purchase = getattr(level, "first_purchase_amount", None)
+    if first_purchase is not None:
+        first_purchase = Decimal(first_purchase)
+        fields["first_purchase_required"] = first_purchase if first_purchase > 0 else None
     if upline is not None:
         upline = Agent.objects.only("pk", "path", "depth").get(pk=upline.pk)
         if upline.depth + 1 > MAX_DEPTH:
@@ -91,30 +106,83 @@ def _ensure_months(agent_ids: list[int], months: list[date]) -> None:
                                         for m in sorted(months)], ignore_conflicts=True)
 
 
-@transaction.atomic
-def record_purchase_volume(agent: Agent, amount: Decimal, at: datetime) -> None:
-    """Count a paid restock of `amount` at `at` toward the agent's volume: one purchase row,
-    the agent's own monthly total and the team total of every upline (one upsert and one
-    UPDATE whatever the depth), then the level upgrade rules (weishang.agents.upgrades)."""
-    amount = Decimal(amount)
-    if amount < 0:
-        raise DomainError(_("A purchase amount cannot be negative."), code="negative_amount")
-    path = Agent.objects.filter(pk=agent.pk).values_list("path", flat=True).first()
-    if path is None:
+def _volume_target(agent: Agent, currency: str | None) -> tuple[list[int], str, Decimal | None, Any]:
+    """(ancestor ids, level currency, first purchase required, first purchase done at) in one
+    query; refuses an amount in another currency than the agent's level (one currency per
+    brand: totals and thresholds add amounts without converting)."""
+    row = (Agent.objects.filter(pk=agent.pk)
+           .values_list("path", "level__currency", "first_purchase_required", "first_purchase_done_at").first())
+    if row is None:
         raise DomainError(_("Unknown agent."), code="not_found", status=404)
-    ancestors = path_ids(path)[:-1]
-    AgentPurchase.objects.create(agent_id=agent.pk, amount=amount, at=at)
-    month = month_of(at)
-    _ensure_months([agent.pk, *ancestors], [month])
+    path, level_currency, required, done_at = row
+    if currency and level_currency and currency != level_currency:
+        raise DomainError(_("A purchase in %(got)s cannot count toward levels set in %(want)s: purchase volume "
+                            "is kept in one currency per brand.") % {"got": currency, "want": level_currency},
+                          code="currency_mismatch")
+    return path_ids(path)[:-1], level_currency, required, done_at
+
+
+def _add_to_months(agent_id: int, ancestors: list[int], month: date, amount: Decimal) -> None:
     # One UPDATE for the agent's row and its uplines' rows: its row locks are taken in one
     # index order, so concurrent purchases in one line of the tree queue instead of deadlocking.
     zero = Value(Decimal("0"), output_field=AgentMonth._meta.get_field("own_total"))
-    AgentMonth.objects.filter(agent_id__in=[agent.pk, *ancestors], month=month).update(
-        own_total=F("own_total") + Case(When(agent_id=agent.pk, then=Value(amount)), default=zero),
-        team_total=F("team_total") + Case(When(agent_id=agent.pk, then=zero), default=Value(amount)))
+    AgentMonth.objects.filter(agent_id__in=[agent_id, *ancestors], month=month).update(
+        own_total=F("own_total") + Case(When(agent_id=agent_id, then=Value(amount)), default=zero),
+        team_total=F("team_total") + Case(When(agent_id=agent_id, then=zero), default=Value(amount)))
+
+
+@transaction.atomic
+def record_purchase_volume(agent: Agent, amount: Decimal, at: datetime, *, currency: str | None = None) -> None:
+    """Count a paid restock of `amount` at `at` toward the agent's volume: one purchase row,
+    the agent's own monthly total and the team total of every upline (one upsert and one
+    UPDATE whatever the depth), the first stock purchase if it is still due, then the level
+    upgrade rules (weishang.agents.upgrades). `currency`: the purchase's, refused when it is
+    not the agent's level currency."""
+    amount = Decimal(amount)
+    if amount < 0:
+        raise DomainError(_("A purchase amount cannot be negative."), code="negative_amount")
+    ancestors, _cur, required, done_at = _volume_target(agent, currency)
+    AgentPurchase.objects.create(agent_id=agent.pk, amount=amount, at=at)
+    month = month_of(at)
+    _ensure_months([agent.pk, *ancestors], [month])
+    _add_to_months(agent.pk, ancestors, month, amount)
+    if required is not None and done_at is None and net_purchases(agent.pk) >= required:
+        Agent.objects.filter(pk=agent.pk, first_purchase_done_at__isnull=True).update(first_purchase_done_at=at)
     apply = _upgrade_hook()
     if apply is not None:
         apply(agent, amount, at)
+
+
+@transaction.atomic
+def reverse_purchase_volume(agent: Agent, amount: Decimal, at: datetime, *, reason: Any,
+                            currency: str | None = None) -> Decimal:
+    """Take back `amount` of a purchase counted at `at` (a refunded restock): a negative
+    purchase row dated `at`, so the purchase's month and upgrade period see the net, and the
+    agent's own and every upline's team total of that month lowered by the same amount.
+
+    Never below zero: at most the agent's own total of that month is taken back; returns
+    what was. A level already reached is kept (HQ changes levels by hand). The first stock
+    purchase counts as due again when the net purchases fall below it."""
+    amount = Decimal(amount)
+    if amount < 0:
+        raise DomainError(_("A purchase amount cannot be negative."), code="negative_amount")
+    text = _reason(reason)[:200]
+    ancestors, _cur, required, done_at = _volume_target(agent, currency)
+    month = month_of(at)
+    # Lock the month rows of the agent and its uplines in one index order (as the UPDATE of
+    # a purchase does), then read the agent's own total: two refunds at once cannot both
+    # take back the same money.
+    rows = list(AgentMonth.objects.select_for_update().filter(agent_id__in=[agent.pk, *ancestors], month=month)
+                .order_by("agent_id").values_list("agent_id", "own_total"))
+    own = next((total for a, total in rows if a == agent.pk), Decimal(0))
+    take = min(amount, Decimal(own))
+    if take <= 0:
+        return Decimal(0)
+    AgentPurchase.objects.create(agent_id=agent.pk, amount=-take, at=at, reason=text)
+    _add_to_months(agent.pk, ancestors, month, -take)
+    if required is not None and done_at is not None and net_purchases(agent.pk) < required:
+        Agent.objects.filter(pk=agent.pk).update(first_purchase_done_at=None)
+    return take
 
 
 def _upgrade_hook():

@@ -22,6 +22,7 @@ from weishang.core.money import format_money
 from . import levels as rules
 from .level_models import Level, LevelPrice, UpgradeRequest, UpgradeStatus, UpgradeTrigger
 from .models import Agent, AgentPurchase
+from .selectors import FirstPurchase, first_purchase_due
 
 
 def period_anchor(agent: Agent) -> datetime:
@@ -173,10 +174,12 @@ class MyLevel:
     last_decided: UpgradeRequest | None
     prices: list[LevelPrice]
     is_top: bool
+    first_purchase: FirstPurchase | None = None  # the level's first stock purchase, while still due
 
 
 def my_level(agent: Agent, now: datetime | None = None) -> MyLevel:
-    """Everything the "my level" page shows, for the agent itself only (five queries)."""
+    """Everything the "my level" page (and GET /api/v1/agents/me/level) shows, for the agent
+    itself only (five queries; six while its first stock purchase is due)."""
     now = now or timezone.now()
     above = list(Level.objects.filter(is_active=True, rank__lt=agent.level.rank).order_by("-rank"))
     next_level = next((lv for lv in above if lv.has_upgrade_rule), None)
@@ -194,4 +197,5 @@ def my_level(agent: Agent, now: datetime | None = None) -> MyLevel:
                   .select_related("sku__product").order_by("sku__product__position", "sku__product_id",
                                                            "sku__position", "sku_id"))
     return MyLevel(level=agent.level, next_level=next_level, progress=progress, pending=pending,
-                   last_decided=last_decided, prices=prices, is_top=not above)
+                   last_decided=last_decided, prices=prices, is_top=not above,
+                   first_purchase=first_purchase_due(agent))

@@ -53,7 +53,7 @@ def hub(request):
     agent = _own_agent(request)
     return render(request, "agents/hub.html", {
         "agent": agent, "summary": selectors.team_summary(agent), "currency": _currency(agent),
-        "links": _links(HUB_LINKS),
+        "links": _links(HUB_LINKS), "first_purchase": selectors.first_purchase_due(agent),
     })
 
 

@@ -34,8 +34,15 @@ def received_at(order):
 
 
 def _sharer_id(order) -> int | None:
-    # Order.shared_by: the agent whose signed share link brought the consumer (orders.sharing).
-    return order.shared_by_id
+    """Order.shared_by (the agent whose signed share link brought the consumer, checked when
+    the order was created: orders.sharing), if it is still active at payment: a sharer
+    frozen or expired in between earns no share commission (one query, only when shared)."""
+    if not order.shared_by_id:
+        return None
+    from weishang.agents.models import Agent, AgentStatus
+
+    active = Agent.objects.filter(pk=order.shared_by_id, status=AgentStatus.ACTIVE).exists()
+    return order.shared_by_id if active else None
 
 
 def paid_lines(order) -> list[PaidLine]:
@@ -53,6 +60,7 @@ def paid_lines(order) -> list[PaidLine]:
             raise DomainError(_("Unknown order share role %(r)s.") % {"r": s.role}, code="invalid_line")
         by_line[s.line_id].append(Share(role=role, amount=s.amount, agent_id=s.agent_id, supplier_id=s.supplier_id,
                                         distance=s.depth or 0))
+    sharer = _sharer_id(order) if order.kind == "consumer" else None
     out = []
     total = Decimal(0)
     for line_id, shares in sorted(by_line.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
@@ -61,7 +69,7 @@ def paid_lines(order) -> list[PaidLine]:
         out.append(PaidLine(ref=f"{order.no}:{line_id or 'order'}", order_ref=order.no,
                             kind=kind if line_id else "fee", currency=order.currency, paid=paid,
                             origin_id=origin, shares=tuple(shares), first_restock=first,
-                            sharer_id=_sharer_id(order) if order.kind == "consumer" else None))
+                            sharer_id=sharer))
     if out and total != order.total:
         raise DomainError(_("The order's shares (%(s)s) do not add up to its total (%(t)s).")
                           % {"s": total, "t": order.total}, code="invalid_line")

@@ -12,6 +12,8 @@ agent or HQ (orders permission) approves or rejects it with a reason. Approval r
   in); a consumer order's units sold from the shop agent's cloud stock go back into it
   (return in; the HQ warehouse receives the parcel), drop-shipped units go back to the
   supplier (no cloud stock moves; its payable is reversed by earnings);
+* a restock's refunded goods no longer count toward the buyer's purchase volume
+  (agents.services.reverse_purchase_volume, in the month the restock was counted);
 * order_refunded is sent, so earnings reverses every entry of the order in proportion,
   to the cent, which puts the refunded amount back into PAYMENT_CLEARING;
 * the same amount leaves PAYMENT_CLEARING to where the buyer's money came from, through
@@ -276,6 +278,22 @@ def _return_goods(order: Order, parts: list[PlanLine], actor) -> None:
                    reason=str(_("Returned by the consumer")), **ref)
 
 
+def _take_back_volume(order: Order, parts: list[PlanLine], refund_obj: Refund) -> None:
+    """A refunded restock no longer counts toward the buyer's volume: the goods part of the
+    refund (a restock's lines add up to its goods total, which was counted when it was paid)
+    is taken back from the month it was counted in. A level already reached stays."""
+    if order.kind != OrderKind.RESTOCK or order.buyer_agent_id is None or order.paid_at is None:
+        return
+    goods = sum((p.amount for p in parts if p.line is not None), Decimal(0))
+    if goods <= 0:
+        return
+    from weishang.agents.models import Agent
+    from weishang.agents.services import reverse_purchase_volume
+
+    reverse_purchase_volume(Agent(pk=order.buyer_agent_id), goods, order.paid_at, currency=order.currency,
+                            reason=_("Refund of order %(no)s") % {"no": order.no})
+
+
 def _pay_back(order: Order, refund_obj: Refund, actor) -> None:
     from weishang.ledger.models import AccountKind
     from weishang.ledger.services import account, post
@@ -324,6 +342,7 @@ def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind
         order.refunded_total += total
         Order.objects.filter(pk=order.pk).update(refunded_total=order.refunded_total)
         _return_goods(order, parts, actor)
+        _take_back_volume(order, parts, obj)
         obj._prefetched_objects_cache = {"lines": obj_lines}  # type: ignore[attr-defined]  # line_amounts(), no query
         what = _("Refunded %(a)s: %(r)s") % {"a": total, "r": text}
         if cancellation:

@@ -267,6 +267,9 @@ def create_restock(*, user, lines, note: str = "") -> Order:
     skus = _load_skus(lines)
     own, candidates = supply_candidates(buyer, [s for s, _q in lines])
     currency = skus[lines[0][0]].currency
+    if currency != buyer.level.currency:  # volume is kept in one currency per brand (docs/decisions.md)
+        raise DomainError(_("These items are sold in %(got)s; your level's purchases are counted in %(want)s. "
+                            "Ask HQ.") % {"got": currency, "want": buyer.level.currency}, code="currency_mismatch")
     now = timezone.now()
     total = sum((own[s] * q for s, q in lines), Decimal(0))
     # Route before writing the order, so it is written once in its final state.
@@ -464,11 +467,15 @@ def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, not
     link brought the consumer (weishang.orders.sharing); recorded only when it may earn."""
     if not user.is_authenticated:
         raise PermissionDenied(_("Please log in first."))
-    agent = Agent.objects.filter(pk=shop_agent_id).only("pk", "name", "level_id", "status").order_by().first()
+    agent = Agent.objects.filter(pk=shop_agent_id).only(
+        "pk", "name", "level_id", "status", "first_purchase_required", "first_purchase_done_at").order_by().first()
     if agent is None:
         raise NotFound(_("This shop does not exist."))
     if not agent.can_trade:
         raise DomainError(_("This shop is closed for now."), code="agent_not_active", status=403)
+    if agent.first_purchase_pending:
+        raise DomainError(_("This shop is not taking orders yet: it opens once the agent has made its first "
+                            "stock purchase."), code="first_purchase_pending", status=409)
     lines = _clean_lines(lines)
     skus = _load_skus(lines)
     ship = validate_address(address.get("province_code"), address.get("city_code"), address.get("district_code"),
@@ -640,7 +647,7 @@ def _record_volume(order: Order, at: datetime) -> None:
 
     buyer = order.buyer_agent
     if buyer is not None:
-        record_purchase_volume(buyer, order.goods_total, at)
+        record_purchase_volume(buyer, order.goods_total, at, currency=order.currency)
 
 
 def cancel(order: Order, *, actor, reason: Any = "", system: bool = False) -> Order:

@@ -326,7 +326,9 @@ def shop(request, agent_id: int):
                  "qr": f"{reverse('orders:shop_qr', args=[agent.pk])}?{sharing.PARAM}={sharing.token_for(me.pk)}",
                  "own": me.pk == agent.pk}
     return render(request, "orders/shop.html", {"agent": agent, "skus": _shop_skus(agent),
-                                                "cart_count": sum(cart.values()), "share": share})
+                                                "cart_count": sum(cart.values()), "share": share,
+                                                "closed": agent.first_purchase_pending,
+                                                "own": me is not None and me.pk == agent.pk})
 
 
 @require_GET
@@ -344,6 +346,11 @@ def shop_qr(request, agent_id: int):
 @require_POST
 def cart_add(request, agent_id: int):
     agent = _shop_agent(agent_id)
+    if agent.first_purchase_pending:  # the shop opens after the agent's first stock purchase
+        messages.error(request, _("This shop is not taking orders yet."))
+        if request.headers.get("HX-Request"):
+            return HttpResponse(_("This shop is not taking orders yet."), status=409)
+        return redirect("orders:shop", agent_id=agent.pk)
     raw = request.POST.get("sku", "")
     sku = SKU.objects.filter(pk=int(raw), on_shelf=True).first() if raw.isdigit() else None
     if sku is None:
