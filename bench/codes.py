@@ -342,7 +342,10 @@ def part_profile(batch) -> dict:
 
     codec = conf.get_codec()
     rng = random.Random(11)
-    app = WSGIHandler()
+    app = WSGIHandler()  # Django's own handler: every request through the middleware stack
+    from weishang.wsgi import Handler
+
+    prod = Handler()  # production's: anonymous scans take the fast path (weishang/codes/fastpath.py)
 
     def environ(path: str) -> dict:
         return {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
@@ -363,10 +366,10 @@ def part_profile(batch) -> dict:
     def code() -> str:
         return codec.encode(rng.randrange(batch.serial_start, batch.box_start)).lower()
 
-    def get(path_of):
+    def get(path_of, handler=app):
         def run():
             status = []
-            b"".join(app(environ(path_of()), lambda s, h, e=None: status.append(s)))
+            b"".join(handler(environ(path_of()), lambda s, h, e=None: status.append(s)))
             assert status[0].startswith("200"), status
         return run
 
@@ -377,6 +380,9 @@ def part_profile(batch) -> dict:
         "GET /healthz (whole Django request)": get(lambda: "/healthz"),
         "GET /v/<code> (whole Django request)": get(lambda: "/v/" + code()),
         "GET /api/v1/codes/verify/<code> (whole)": get(lambda: "/api/v1/codes/verify/" + code()),
+        "GET /healthz (weishang.wsgi, falls through to Django)": get(lambda: "/healthz", prod),
+        "GET /v/<code> (weishang.wsgi fast path)": get(lambda: "/v/" + code(), prod),
+        "GET /api/v1/codes/verify/<code> (fast path)": get(lambda: "/api/v1/codes/verify/" + code(), prod),
         "  two rate-limit hits (cache)": lambda: (ratelimit.hit("bench", "1.2.3.4", limit=10**9, window=60),
                                                    ratelimit.hit("bench2", "x", limit=10**9, window=60)),
         "  decode + batch lookup (no I/O)": lambda: services.decode_in_batch(code()),

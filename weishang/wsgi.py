@@ -1,6 +1,19 @@
+"""WSGI entry point. Consumer scans (/v/<code>, the verify API) take a short path ahead of
+Django's middleware stack for anonymous visitors: see weishang/codes/fastpath.py."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
+from django.core.handlers.wsgi import WSGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weishang.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from weishang.codes.fastpath import FastPathMixin  # noqa: E402  (needs the app registry)
+
+
+class Handler(FastPathMixin, WSGIHandler):
+    pass
+
+
+application = Handler()

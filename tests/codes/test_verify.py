@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -17,6 +18,15 @@ from weishang.codes.models import CodeState, DiversionAlert, ScanEvent
 from .conftest import code_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["django", "fast"])
+def client(request):
+    """Every test here runs twice: through Django's full stack, and through the WSGI handler
+    production uses (weishang/wsgi.py: the fast path for anonymous scans, else Django)."""
+    from .test_fastpath import fast_client
+
+    return fast_client() if request.param == "fast" else Client()
 
 
 def url(code):
@@ -192,6 +202,33 @@ def test_api_verify_and_place(client, batch, hq, net):
     r = client.post(f"/api/v1/codes/verify/{code}/place", {"token": "nope", "division": "110101"},
                     content_type="application/json")
     assert r.status_code in (404, 409)
+
+
+def test_page_and_api_link_to_the_sellers_certificate_lookup(client, batch, hq, net, settings):
+    from html import unescape
+
+    from weishang.certificates.services import issue_certificate
+
+    settings.LOOKUP_MIN_SECONDS = 0
+    top, _, _ = net
+    released(batch, hq, top)
+    code = code_of(batch, batch.serial_start)
+    html = client.get(url(code)).content.decode()
+    assert "view certificate" not in html and "查看证书" not in html  # no certificate yet: no link
+    body = client.get(f"/api/v1/codes/verify/{code.lower()}").json()
+    assert body["seller_certificate_url"] is None
+    cert = issue_certificate(top)
+    from weishang.codes.selectors import forget_sellers
+
+    forget_sellers()  # sellers' facts are cached for SELLER_TTL seconds
+    link = client.get(f"/api/v1/codes/verify/{code.lower()}").json()["seller_certificate_url"]
+    assert link.startswith("https://brand.example/lookup/?q=") and cert.number in link
+    html = client.get(url(code)).content.decode()
+    assert f'href="{link}"'.replace("&", "&amp;") in html or f'href="{link}"' in unescape(html)
+    lookup = client.get(link.removeprefix("https://brand.example"))
+    assert lookup.status_code == 200
+    page = lookup.content.decode()
+    assert cert.number in page and "广**代" in page and top.name not in page
 
 
 def test_place_form_and_pin(client, sku, hq):

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-# One masking rule for every public page (张三明 → 张*明): the verification page's.
-from weishang.codes.selectors import mask_name
+# One masking rule for every public page (张三明 → 张*明).
+from weishang.core.names import mask_name
 
 from . import fonts
 from .models import Certificate

@@ -16,6 +16,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import Count, Q
 
+from weishang.core.names import mask_name  # one rule for every public page
+
 from .models import CodeBatch, Holding, Kind, PackingRange, TraceRange
 
 Ranges = list[tuple[int, int]]
@@ -187,21 +189,13 @@ class Seller:
     level: str
     province_code: str
     city_code: str
-
-
-def mask_name(name: str) -> str:
-    """张三明 → 张*明, 张三 → 张*, Alice → A***e: the public pages never show an agent's full name."""
-    text = (name or "").strip()
-    if len(text) <= 1:
-        return "*" if text else ""
-    if len(text) == 2:
-        return text[0] + "*"
-    return text[0] + "*" * (len(text) - 2) + text[-1]
+    certificate_path: str | None  # the public lookup of the agent's active certificate
 
 
 # Sellers' facts in process memory for a short while (Django's local-memory cache, one per
-# process): every consumer scan of a released item needs them, and agents' names, levels
-# and regions change rarely. A change shows on verification pages within SELLER_TTL seconds.
+# process): every consumer scan of a released item needs them, and agents' names, levels,
+# regions and certificates change rarely. A change shows on verification pages within
+# SELLER_TTL seconds.
 SELLER_TTL = 30
 _sellers = LocMemCache("weishang-codes-sellers", {"TIMEOUT": SELLER_TTL, "OPTIONS": {"MAX_ENTRIES": 20_000}})
 
@@ -216,9 +210,11 @@ def seller(agent_id: int) -> Seller | None:
                .values_list("name", "level__name", "province_code", "city_code").first())
         if row is None:
             return None
+        from weishang.certificates.selectors import lookup_path
+
         name, level, province, city = row
         found = Seller(id=agent_id, name=name, masked_name=mask_name(name), level=str(level or ""),
-                       province_code=province or "", city_code=city or "")
+                       province_code=province or "", city_code=city or "", certificate_path=lookup_path(agent_id))
         _sellers.set(key, found)
     return found
 

@@ -82,10 +82,10 @@ def verify(request: HttpRequest, code: str) -> Outcome:
 
 
 def certificate_url(holder: selectors.Seller) -> str | None:
-    """The public certificate lookup of the selling agent. The certificates app (URL name
-    `certificates:lookup`, GET ?q=<certificate number or phone>) is wired here; the page and
-    the API already show the link whenever this returns one."""
-    return None
+    """The public lookup of the selling agent's active certificate (absolute, like the URL
+    printed on the certificate itself), or None when the agent has none. Cached with the
+    seller's other facts (selectors.seller)."""
+    return f"{conf.site_url()}{holder.certificate_path}" if holder.certificate_path else None
 
 
 def describe(result: services.ScanResult) -> dict:
