@@ -130,3 +130,38 @@ def test_hq_move_freeze_reactivate(client, tree, factories):
     assert r.json()["status"] == "active"
     r = client.post(f"{BASE}/hq/agents/999999/freeze", {"reason": "x"}, content_type="application/json")
     assert r.status_code == 404
+
+
+def test_my_level_is_the_level_page_data(client, factories):
+    from datetime import datetime
+
+    from weishang.agents import upgrades
+
+    top = factories.level(1, "总代", upgrade_single_purchase=Decimal("10000"), upgrade_needs_approval=True)
+    one = factories.level(2, "一级", upgrade_single_purchase=Decimal("3000"),
+                          upgrade_cumulative_amount=Decimal("8000"), upgrade_period_days=30)
+    two = factories.level(3, "二级")
+    sku = factories.sku(retail_price=Decimal("128"), floor_price=Decimal("50"))
+    factories.level_price(two, sku, "90")
+    factories.level_price(one, sku, "70")
+    me = factories.agent(two, name="我")
+    services.record_purchase_volume(me, Decimal("2000"), timezone.now())
+    client.force_login(me.user)
+    data = client.get(f"{BASE}/me/level").json()
+    page = upgrades.my_level(Agent.objects.select_related("level").get(pk=me.pk))
+    assert data["level"]["name"] == "二级" and not data["is_top"]
+    assert data["next_level"] == {"id": one.pk, "name": "一级", "rank": 2, "currency": "CNY",
+                                  "single_purchase": "3000.00", "cumulative_amount": "8000.00", "period_days": 30,
+                                  "needs_approval": False}
+    p = data["progress"]
+    assert (p["bought"], p["remaining"], p["percent"]) == ("2000.00", "6000.00", 25)
+    assert datetime.fromisoformat(p["period_end"].replace("Z", "+00:00")) == page.progress.period_end
+    assert data["pending_request"] is None and data["first_purchase"] is None
+    assert data["prices"] == [{"sku_id": sku.pk, "product": sku.product.name, "sku": sku.name, "price": "90.00",
+                               "currency": "CNY", "retail_price": "128.00"}]  # its own level's price only
+    # a purchase that meets the approval level: the pending request shows
+    services.record_purchase_volume(me, Decimal("10000"), timezone.now())
+    data = client.get(f"{BASE}/me/level").json()
+    assert data["level"]["name"] == "一级"  # automatic upgrade to 一级 on the way
+    assert data["pending_request"]["level"]["id"] == top.pk and data["pending_request"]["status"] == "pending"
+    assert data["pending_request"]["amount"] == "10000.00" and data["next_level"]["id"] == top.pk

@@ -103,3 +103,29 @@ def test_api_takes_the_share_token(tree, factories, shared, address):
     body["share"] = "1:nope"
     r = c.post("/api/v1/orders/consumer", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="s2")
     assert r.status_code == 201 and Order.objects.get(no=r.json()["no"]).shared_by_id is None
+
+
+def test_a_sharer_frozen_between_order_and_payment_earns_nothing(tree, factories, shared, address):
+    from weishang.agents import services as agents
+
+    sharer = shared
+    consumer = factories.user()
+    order = orders.create_consumer_order(user=consumer, shop_agent_id=tree.mid.pk, lines=[(tree.sku.pk, 2)],
+                                         address=address, shared_by_id=sharer.pk)
+    assert order.shared_by_id == sharer.pk  # active when the order was created
+    agents.freeze_agent(sharer, actor=tree.hq_user, reason="价格投诉")
+    payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
+    pay.confirm(payment_id=payment.pk, user=tree.mid.user)
+    order.refresh_from_db()
+    assert order.status == "paid" and order.shared_by_id == sharer.pk  # who shared stays on record
+    assert not Earning.objects.filter(kind=RuleKind.SHARE).exists()
+    assert Earning.objects.filter(order_ref=order.no, agent=tree.mid).exists()  # the shop is paid as usual
+    assert unbalanced_journals() == [] and drift() == []
+    # reactivated before the next payment: the next order pays it again
+    agents.reactivate_agent(sharer, actor=tree.hq_user, reason="核查完毕")
+    give(tree.mid, tree.sku, 1)
+    order2 = orders.create_consumer_order(user=consumer, shop_agent_id=tree.mid.pk, lines=[(tree.sku.pk, 1)],
+                                          address=address, shared_by_id=sharer.pk)
+    payment = pay.pay(order_no=order2.no, user=consumer, method="offline", proof=png())
+    pay.confirm(payment_id=payment.pk, user=tree.mid.user)
+    assert Earning.objects.get(kind=RuleKind.SHARE).order_ref == order2.no
