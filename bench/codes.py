@@ -261,6 +261,23 @@ def _wrk_random(base: str, paths: list[str], duration: int, concurrency: int, la
                         float(rps.group(1)), pct["50"], pct["99"], errors, "wrk")
 
 
+def _slow_download(base: str, path: str) -> subprocess.Popen:
+    """A staff member's code-file download to a slow client (curl at 200 kB/s), started
+    before a measurement: with one blocking thread per granian worker it holds that
+    worker's only thread while it streams."""
+    from django.test import Client
+
+    from weishang.accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(phone="+8613900000001"))
+    session = client.cookies["sessionid"].value
+    proc = subprocess.Popen(["curl", "-s", "-o", "/dev/null", "--limit-rate", "200k", "-b", f"sessionid={session}",
+                             base + path])
+    time.sleep(1)  # the download is streaming before the load starts
+    return proc
+
+
 def _server_pids(base: str) -> list[str]:
     port = base.rsplit(":", 1)[1]
     out = subprocess.run(["pgrep", "-f", f"granian.*--port {port}"], capture_output=True, text=True).stdout
@@ -304,19 +321,37 @@ def part_http(batch) -> dict:
         with sqlite3.connect(DB) as c:
             return c.execute("SELECT COUNT(*) FROM codes_scanevent").fetchone()[0]
 
+    product_page = f"/p/{batch.sku.product_id}/"
+    download = f"/codes/batches/{batch.pk}/codes.csv"
     runs = []
     with _http.serve(DB, workers=2, extra_env=env) as base:
-        for p in paths[:50] + api_paths[:50]:  # warm both workers (key tables, imports, skeletons)
+        for p in paths[:50] + api_paths[:50] + [product_page] * 20:  # warm both workers
             _http.check(base, p)
+        warmup = _http.env_int("BENCH_WARMUP", 3)
+        if warmup and _http.tool() == "wrk":  # steady state: whichever scan run came first was ~20% slower
+            _wrk_random(base, paths[::2] + api_paths[1::2], warmup, concurrency, "warm-up")
         pids = _server_pids(base)
-        for label, ps in (("/healthz", ["/healthz"]), ("/v/<random genuine code>", paths),
-                          ("/api/v1/codes/verify/<random genuine code>", api_paths), ("/healthz (again)", ["/healthz"])):
+        plan = [("/healthz", ["/healthz"]), ("/v/<random genuine code>", paths),
+                ("/api/v1/codes/verify/<random genuine code>", api_paths),
+                (f"{product_page} (catalog product page)", [product_page]), ("/healthz (again)", ["/healthz"])]
+        if os.environ.get("BENCH_DOWNLOAD", "1") != "0":
+            plan.append(("/healthz while one slow client downloads a code file", ["/healthz"]))
+        for label, ps in plan:
+            slow = _slow_download(base, download) if "downloads" in label else None
             before, cpu0 = scans(), _cpu_seconds(pids)
-            if _http.tool() == "wrk":
-                res = _wrk_random(base, ps, duration, concurrency, label)
-            else:
-                res = _http.measure(base, [ps[0]], duration=duration, concurrency=concurrency)[0]
-                res.path = label
+            try:
+                if _http.tool() == "wrk":
+                    res = _wrk_random(base, ps, duration, concurrency, label)
+                else:
+                    res = _http.measure(base, [ps[0]], duration=duration, concurrency=concurrency)[0]
+                    res.path = label
+            finally:
+                if slow is not None:
+                    alive = slow.poll() is None
+                    slow.terminate()
+                    slow.wait()
+            if slow is not None and not alive:
+                res.path += " (the download ended early: not comparable)"
             res.extra["cpu_ms"] = (_cpu_seconds(pids) - cpu0) / max(res.requests, 1) * 1000
             res.extra["recorded"] = scans() - before
             runs.append(res)

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count, Q
 
 from weishang.core.names import mask_name  # one rule for every public page
@@ -157,11 +157,13 @@ def fetch_one(sql: str, params: list | tuple):
     wrappers cost more than SQLite itself here (measured: the scan's two statements took
     113 µs through Django's cursor, 66 µs this way). `sql` uses the vendor's placeholders
     (see services._scan_sql). These statements do not appear in Django's query log."""
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        with connection.wrap_database_errors:
-            return connection.connection.execute(sql, params).fetchone()
-    with connection.cursor() as cur:
+    conn = connections[DEFAULT_DB_ALIAS]  # resolved once: each `connection.x` is a thread-local lookup
+    if conn.vendor == "sqlite":
+        if conn.connection is None:
+            conn.ensure_connection()
+        with conn.wrap_database_errors:
+            return conn.connection.execute(sql, params).fetchone()
+    with conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchone()
 
