@@ -37,7 +37,7 @@ run: demo serve
 
 serve: install
 	@mkdir -p staticfiles  # WhiteNoise warns when STATIC_ROOT is missing; files are served from the finders
-	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/granian --interface wsgi weishang.wsgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-ws
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/granian --interface wsgi weishang.wsgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --blocking-threads $${GRANIAN_BLOCKING_THREADS:-2} --no-ws
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

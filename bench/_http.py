@@ -122,10 +122,16 @@ def serve(db_path: str | os.PathLike, *, workers: int | None = None, port: int |
     workers = workers or env_int("BENCH_WORKERS", 2)
     port = port or free_port()
     granian = str(VENV_BIN / "granian") if (VENV_BIN / "granian").exists() else shutil.which("granian") or "granian"
+    env = django_env(db_path, **(extra_env or {}))
+    # As `make serve`: 2 blocking threads per worker (docs/decisions.md, "granian blocking
+    # threads"); GRANIAN_BLOCKING_THREADS=N overrides it, =default leaves granian's own (256).
+    threads = env.pop("GRANIAN_BLOCKING_THREADS", "") or "2"
     cmd = [granian, "--interface", "wsgi", "weishang.wsgi:application", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--no-ws", "--log-level", "warning"]
+    if threads != "default":
+        cmd += ["--blocking-threads", threads]
     log = tempfile.NamedTemporaryFile(prefix="granian-", suffix=".log", delete=False)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=django_env(db_path, **(extra_env or {})), stdout=log,
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

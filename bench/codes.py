@@ -502,7 +502,8 @@ def report_binding(b: dict) -> None:
 def report_http(h: dict) -> None:
     runs = h["runs"]
     knobs = {k: v for k, v in h["env"].items() if k.startswith(("GRANIAN_", "CODES_SCAN"))}
-    print(f"\n-- verification over HTTP (granian --interface wsgi, 2 workers, as `make serve`; {knobs or 'defaults'}; "
+    knobs.setdefault("GRANIAN_BLOCKING_THREADS", "2 (as make serve)")
+    print(f"\n-- verification over HTTP (granian --interface wsgi, 2 workers, as `make serve`; {knobs}; "
           f"each scan written before the answer)")
     base = runs[0]
     print(f"tool: {base.tool}")
