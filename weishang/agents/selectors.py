@@ -164,6 +164,7 @@ class FirstPurchase:
 def first_purchase_due(agent: Agent) -> FirstPurchase | None:
     """The level's first stock purchase while it is still due (one query; none when it is
     not due: the agent row says so). Until it is bought the agent's shop takes no orders."""
-    if not agent.first_purchase_pending:
+    required = agent.first_purchase_required
+    if required is None or not agent.first_purchase_pending:
         return None
-    return FirstPurchase(agent.first_purchase_required, net_purchases(agent.pk), agent.level.currency)
+    return FirstPurchase(required, net_purchases(agent.pk), agent.level.currency)
