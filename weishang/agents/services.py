@@ -52,9 +52,19 @@ def _reason(reason: Any) -> str:
     return text[:300]
 
 
+def _lock_rows_in_order(model, **filters) -> None:
+    """Row-lock the matching rows in primary-key order before a multi-row UPDATE.
+
+    PostgreSQL's UPDATE locks rows in scan order, which differs between two statements once
+    tuples have moved (a seq scan over freshly updated rows): two UPDATEs of overlapping
+    upline chains then deadlock. Locking first in one order makes them queue. SQLite
+    serialises writers anyway (no-op there)."""
+    list(model.objects.select_for_update(no_key=True).filter(**filters).order_by("pk").values_list("pk", flat=True))
+
+
 def _lock(agent: Agent | int) -> Agent:
     pk = agent.pk if isinstance(agent, Agent) else agent
-    return Agent.objects.select_for_update().select_related("level").get(pk=pk)
+    return Agent.objects.select_for_update(no_key=True, of=("self",)).select_related("level").get(pk=pk)
 
 
 def _event(agent: Agent, kind: str, *, actor=None, reason: str = "", **fields) -> AgentEvent:
@@ -93,6 +103,7 @@ def create_agent(*, user, name: str, level, upline: Agent | None = None, recruit
     agent.depth = upline.depth + 1 if upline is not None else 0
     Agent.objects.filter(pk=agent.pk).update(path=agent.path, depth=agent.depth)
     if upline is not None:
+        _lock_rows_in_order(Agent, pk__in=agent.ancestor_ids)
         Agent.objects.filter(pk__in=agent.ancestor_ids).update(team_size=F("team_size") + 1)
         Agent.objects.filter(pk=upline.pk).update(direct_count=F("direct_count") + 1)
     _event(agent, EventKind.JOINED, actor=actor or user, reason=str(reason or ""), to_upline=upline,
@@ -145,6 +156,7 @@ def record_purchase_volume(agent: Agent, amount: Decimal, at: datetime, *, curre
     AgentPurchase.objects.create(agent_id=agent.pk, amount=amount, at=at)
     month = month_of(at)
     _ensure_months([agent.pk, *ancestors], [month])
+    _lock_rows_in_order(AgentMonth, agent_id__in=[agent.pk, *ancestors], month=month)
     _add_to_months(agent.pk, ancestors, month, amount)
     if required is not None and done_at is None and net_purchases(agent.pk) >= required:
         Agent.objects.filter(pk=agent.pk, first_purchase_done_at__isnull=True).update(first_purchase_done_at=at)
@@ -223,6 +235,7 @@ def move_agent(agent: Agent, *, new_upline: Agent | None, actor, reason: Any) ->
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)), depth=F("depth") + delta)
     Agent.objects.filter(pk=agent.pk).update(upline=target)
     # 2. Counters of the old and the new uplines.
+    _lock_rows_in_order(Agent, pk__in=sorted(set(old_ancestors) | set(new_ancestors)))
     if old_upline_id is not None:
         Agent.objects.filter(pk__in=old_ancestors).update(team_size=F("team_size") - moving)
         Agent.objects.filter(pk=old_upline_id).update(direct_count=F("direct_count") - 1)

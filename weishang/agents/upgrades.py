@@ -60,7 +60,7 @@ def apply_purchase(agent: Agent, amount: Decimal, at: datetime) -> None:
     ask HQ (one pending request, updated rather than duplicated) for a higher level that
     needs approval. The purchase itself is already recorded (AgentPurchase)."""
     with transaction.atomic():
-        agent = Agent.objects.select_for_update().select_related("level").get(pk=agent.pk)
+        agent = Agent.objects.select_for_update(no_key=True, of=("self",)).select_related("level").get(pk=agent.pk)
         candidates = [lv for lv in Level.objects.filter(is_active=True, rank__lt=agent.level.rank)
                       if lv.has_upgrade_rule]
         if not candidates:
@@ -136,7 +136,7 @@ def approve(request: UpgradeRequest | int, *, actor, reason: Any = "") -> Upgrad
     holds that level or a higher one, the request closes as no longer needed)."""
     _check_staff(actor)
     req = _locked_pending(request)
-    agent = Agent.objects.select_for_update().select_related("level").get(pk=req.agent_id)
+    agent = Agent.objects.select_for_update(no_key=True, of=("self",)).select_related("level").get(pk=req.agent_id)
     text = str(reason or "").strip()[:300]
     now = timezone.now()
     if agent.level.rank <= req.level.rank:

@@ -44,7 +44,7 @@ def issue_certificate(agent, *, channels: list[str] | None = None, valid_days: i
     previous active one (if any) is revoked as replaced."""
     from weishang.agents.models import Agent
 
-    agent = Agent.objects.select_for_update().select_related("level").get(pk=agent.pk)
+    agent = Agent.objects.select_for_update(no_key=True, of=("self",)).select_related("level").get(pk=agent.pk)
     chosen = _clean_channels(channels)
     days = valid_days if valid_days is not None else conf.valid_days()
     if not 1 <= days <= 3660:

@@ -561,7 +561,7 @@ def buy_back(*, agent: Agent, sku_id: int, quantity: int, by, reason: str, key: 
     if sku is None:
         raise NotFound(_("Unknown SKU."))
     with transaction.atomic():
-        Agent.objects.select_for_update().filter(pk=agent.pk).first()  # one buy-back of an agent at a time
+        Agent.objects.select_for_update(no_key=True).filter(pk=agent.pk).first()  # one buy-back of an agent at a time
         amount = buyback_quote(agent, sku.pk, quantity)
         bb = BuyBack.objects.create(key=key or f"bb:{uuid.uuid4().hex}", agent=agent, sku=sku, quantity=quantity,
                                     currency=sku.currency, amount=amount, reason=reason[:200], created_by=by)
