@@ -107,8 +107,8 @@ class FastPath:
         response = self.common.process_response(request, response)
         response = self.locale.process_response(request, response)
         patch_vary_headers(response, ("Cookie",))  # SessionMiddleware: the user was looked at
-        response = self.security.process_response(request, response)
-        response._resource_closers.append(request.close)
+        response = self.security.process_response(request, response)  # type: ignore[arg-type]
+        response._resource_closers.append(request.close)  # type: ignore[attr-defined]
         if response.status_code >= 400:
             log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
         return response
