@@ -151,6 +151,20 @@ def test_openapi_and_docs_are_served(client):
     assert client.get("/api/docs").status_code == 200
 
 
+def test_api_docs_load_their_assets_locally(client):
+    """Swagger UI comes from our static files, never a CDN (offline / behind the GFW)."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/api/docs").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for url in assets:
+        assert url.startswith("/static/"), url
+        assert finders.find(url.removeprefix("/static/")), url
+
+
 # --- demo data --------------------------------------------------------------------------------
 def _counts() -> dict[str, int]:
     return {m._meta.label: m.objects.count() for m in apps.get_models()
