@@ -26,6 +26,7 @@ import re
 from functools import cached_property
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import response_for_exception
@@ -34,7 +35,7 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.log import log_response
 
@@ -55,6 +56,11 @@ class FastPath:
         self.common = CommonMiddleware(_unused)
         self.locale = LocaleMiddleware(_unused)
         self.xframe = XFrameOptionsMiddleware(_unused)
+        # Without i18n_patterns (weishang's URLs have none) LocaleMiddleware's steps reduce to
+        # "language from cookie / Accept-Language" and "Vary + Content-Language"; its language-
+        # from-path checks (two regex matches and an uncached failed lookup of "v" or "api" as a
+        # language per request) cannot change the answer. With i18n_patterns, the middleware's own.
+        self.i18n_patterns = is_language_prefix_patterns_used(settings.ROOT_URLCONF)[0]
 
     @cached_property
     def views(self):
@@ -89,7 +95,11 @@ class FastPath:
             return None  # Django answers 400 and logs it
         kind, code = hit
         request.user = AnonymousUser()
-        self.locale.process_request(request)
+        if self.i18n_patterns:
+            self.locale.process_request(request)
+        else:
+            translation.activate(translation.get_language_from_request(request, check_path=False))
+            request.LANGUAGE_CODE = translation.get_language()
         timezone.deactivate()  # UserTimezoneMiddleware, anonymous visitor
         page, api_view, api = self.views
         try:
@@ -105,8 +115,12 @@ class FastPath:
         # process_response in the order Django's stack applies them (innermost first)
         response = self.xframe.process_response(request, response)
         response = self.common.process_response(request, response)
-        response = self.locale.process_response(request, response)
-        patch_vary_headers(response, ("Cookie",))  # SessionMiddleware: the user was looked at
+        if self.i18n_patterns:
+            response = self.locale.process_response(request, response)
+            patch_vary_headers(response, ("Cookie",))  # SessionMiddleware: the user was looked at
+        else:  # LocaleMiddleware's Vary and Content-Language, then SessionMiddleware's Vary: Cookie
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+            response.headers.setdefault("Content-Language", translation.get_language())
         response = self.security.process_response(request, response)  # type: ignore[arg-type]
         response._resource_closers.append(request.close)  # type: ignore[attr-defined]
         if response.status_code >= 400:
