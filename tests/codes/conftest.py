@@ -68,7 +68,7 @@ def _fresh_caches(monkeypatch, tmp_path):
     from weishang.codes import writelock
     from weishang.codes.selectors import batch_cache, forget_sellers
 
-    monkeypatch.setattr(writelock, "_lock_path", lambda: str(tmp_path / "scans.scanlock"))
+    monkeypatch.setattr(writelock, "_lock_path", lambda settings_dict: str(tmp_path / "scans.scanlock"))
     batch_cache.clear()
     forget_sellers()
     yield

@@ -254,7 +254,7 @@ def test_scan_writes_queue_on_a_file_lock_with_sqlite(batch, monkeypatch, tmp_pa
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL uses row locks")
     lock = tmp_path / "db.scanlock"
-    monkeypatch.setattr(writelock, "_lock_path", lambda: str(lock))
+    monkeypatch.setattr(writelock, "_lock_path", lambda settings_dict: str(lock))
     _scan(batch, batch.serial_start)
     assert lock.exists() and ScanEvent.objects.filter(serial=batch.serial_start).count() == 1
     lock.unlink()
@@ -275,13 +275,10 @@ def test_no_lock_file_beside_a_test_database():
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only")
     assert writelock._lock_path is not ORIGINAL_LOCK_PATH  # the fixture points tests at tmp_path
-    assert ORIGINAL_LOCK_PATH() is None
     original = connection.settings_dict
-    try:
-        connection.settings_dict = {**original, "TEST": {**original.get("TEST", {}), "NAME": None}}
-        assert ORIGINAL_LOCK_PATH() == f"{original['NAME']}.scanlock"  # a real database gets its lock
-    finally:
-        connection.settings_dict = original
+    assert ORIGINAL_LOCK_PATH(original) is None
+    real = {**original, "TEST": {**original.get("TEST", {}), "NAME": None}}
+    assert ORIGINAL_LOCK_PATH(real) == f"{original['NAME']}.scanlock"  # a real database gets its lock
 
 
 def test_reward_signal_ignores_scans_before_release(batch, hq, net):

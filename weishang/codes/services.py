@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -407,8 +407,9 @@ def record_scan(*, code: str, batch: CodeBatch, serial: int, place: Place = UNKN
     holder = selectors.seller(holder_id) if holder_id is not None else None
     city = city_of(place.division)
     token = secrets.token_urlsafe(12)[:16]
-    at = connection.ops.adapt_datetimefield_value(now)
-    upsert, insert_event = _scan_sql(connection.vendor)
+    conn = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local lookup
+    at = conn.ops.adapt_datetimefield_value(now)
+    upsert, insert_event = _scan_sql(conn.vendor)
     released = holder is not None
     with scan_write_lock(), transaction.atomic():
         count, people_count, city_count, unreleased, first_at, first_division = selectors.fetch_one(

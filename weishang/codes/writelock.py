@@ -17,7 +17,7 @@ import fcntl
 import os
 import threading
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _thread_lock = threading.Lock()
 _fds: dict[str, int] = {}
@@ -29,11 +29,11 @@ def _enabled() -> bool:
     return conf.scan_file_lock()
 
 
-def _lock_path() -> str | None:
-    name = str(connection.settings_dict.get("NAME") or "")
+def _lock_path(settings_dict: dict) -> str | None:
+    name = str(settings_dict.get("NAME") or "")
     if not name or name.startswith("file:") or ":memory:" in name:
         return None
-    test_name = (connection.settings_dict.get("TEST") or {}).get("NAME")
+    test_name = (settings_dict.get("TEST") or {}).get("NAME")
     if test_name and name == str(test_name):
         return None  # a test run's throw-away database, used by one process: no file left behind
     return name + ".scanlock"
@@ -41,10 +41,11 @@ def _lock_path() -> str | None:
 
 @contextlib.contextmanager
 def scan_write_lock():
-    if connection.vendor != "sqlite" or not _enabled():
+    conn = connections[DEFAULT_DB_ALIAS]  # once: each `connection.x` is a thread-local lookup
+    if conn.vendor != "sqlite" or not _enabled():
         yield
         return
-    path = _lock_path()
+    path = _lock_path(conn.settings_dict)
     with _thread_lock:
         if path is None:
             yield
