@@ -12,6 +12,7 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from cachetools import TTLCache, cached
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Count, Q
 
@@ -198,17 +199,15 @@ class Seller:
 # change rarely. A change shows on verification pages within
 # SELLER_TTL seconds.
 SELLER_TTL = 30
-# A plain dict of (expiry on the monotonic clock, frozen Seller): Django's LocMemCache
-# pickled and unpickled the entry on every scan (measured 4.3 µs a hit, against 0.3).
+# cachetools' TTLCache (values kept as they are): Django's LocMemCache pickled and
+# unpickled the entry on every scan (measured 4.3 µs a hit, against 0.3 for a dict).
 SELLERS_MAX = 20_000
-_sellers: dict[int, tuple[float, Seller]] = {}
+_sellers: TTLCache = TTLCache(maxsize=SELLERS_MAX, ttl=SELLER_TTL, timer=time.monotonic)
+_sellers_lock = threading.Lock()
 
 
+@cached(_sellers, lock=_sellers_lock)
 def seller(agent_id: int) -> Seller | None:
-    now = time.monotonic()
-    entry = _sellers.get(agent_id)
-    if entry is not None and entry[0] > now:
-        return entry[1]
     from weishang.agents.models import Agent
 
     row = (Agent.objects.filter(pk=agent_id)
@@ -218,16 +217,13 @@ def seller(agent_id: int) -> Seller | None:
     from weishang.certificates.selectors import lookup_path
 
     name, level, province, city = row
-    found = Seller(id=agent_id, name=name, masked_name=mask_name(name), level=str(level or ""),
-                   province_code=province or "", city_code=city or "", certificate_path=lookup_path(agent_id))
-    if len(_sellers) >= SELLERS_MAX:
-        _sellers.clear()  # rare (that many agents scanned within SELLER_TTL): start afresh
-    _sellers[agent_id] = (now + SELLER_TTL, found)
-    return found
+    return Seller(id=agent_id, name=name, masked_name=mask_name(name), level=str(level or ""),
+                  province_code=province or "", city_code=city or "", certificate_path=lookup_path(agent_id))
 
 
 def forget_sellers() -> None:
-    _sellers.clear()
+    with _sellers_lock:
+        _sellers.clear()
 
 
 def overlapping(a: int, b: int, *, lock: bool = False) -> list[Holding]:
