@@ -19,15 +19,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 def test_device_location_is_sent_once_allowed(live_server, transactional_db, browser, batch, hq, net):
     top, _, _ = net  # Guangzhou agent: a scan in Beijing is diversion
     services.scan_out(user=hq, shipment=services.open_shipment(user=hq, to_agent=top),

@@ -22,15 +22,6 @@ def live_server(transactional_db, _plain_http):
     server.stop()
 
 
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 def test_cascade_with_htmx(live_server, browser):
     page = browser.new_page()
     page.goto(f"{live_server.url}/region-form/")
