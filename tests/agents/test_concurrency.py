@@ -1,13 +1,12 @@
 """Concurrent purchases along one line of the tree (each agent an upline of the next) and
 new agents joining at the same time: no deadlock, no lost update, totals exact."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from tests.threads import needs_shared_database, run_together
 from weishang.agents import selectors, services
 from weishang.agents.models import Agent
 
@@ -15,31 +14,10 @@ from .recompute import assert_counters_match
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql" and not connection.settings_dict["TEST"].get("NAME"),
-                       reason="threads need a real (file or server) database"),
+    needs_shared_database,
 ]
 
 
-def run_threads(n, fn):
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def worker(i):
-        close_old_connections()
-        try:
-            barrier.wait()
-            fn(i)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def test_purchases_and_joins_along_one_line(factories):
@@ -57,8 +35,7 @@ def test_purchases_and_joins_along_one_line(factories):
         for _ in range(3):
             services.record_purchase_volume(agent, Decimal("10.00"), now)
 
-    errors = run_threads(12, work)
-    assert errors == []
+    run_together(12, work)  # fails on any exception in a thread
     assert selectors.team_summary(line[0]).team_purchases == Decimal("10.00") * 3 * 10
     assert Agent.objects.get(pk=line[0].pk).team_size == 5 + 6
     assert_counters_match()
@@ -83,8 +60,7 @@ def test_refunds_and_purchases_along_one_line(factories):
         else:
             taken.append(services.reverse_purchase_volume(agent, Decimal("40.00"), now, reason="并发退款"))
 
-    errors = run_threads(12, work)
-    assert errors == []
+    run_together(12, work)  # fails on any exception in a thread
     # each even-indexed call hits agents 0, 2, 4 twice: 40 + at most the 10 left (plus any 10 bought)
     assert sum(taken) <= Decimal("60.00") * 3
     assert_counters_match()  # also: no monthly total below zero

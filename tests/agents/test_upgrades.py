@@ -4,7 +4,6 @@ downgrade, and the tree unchanged by a level change."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from tests.threads import run_together
 from weishang.agents import services, upgrades
 from weishang.agents.level_models import UpgradeRequest, UpgradeStatus
 from weishang.agents.models import Agent, AgentEvent, EventKind
@@ -112,28 +112,11 @@ def test_a_request_created_by_a_concurrent_purchase_is_reused(factories, ladder,
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="threads need a server database (PostgreSQL)")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need a server database (PostgreSQL)")
 def test_concurrent_purchases_on_postgresql_create_one_request(factories, ladder):
     top, one, two, special = ladder
     a = factories.agent(one)
-    barrier = threading.Barrier(6)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait()
-            _buy(Agent.objects.get(pk=a.pk), "10000")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_together(6, lambda i: _buy(Agent.objects.get(pk=a.pk), "10000"))  # fails on any exception
     assert UpgradeRequest.objects.filter(agent=a, status=UpgradeStatus.PENDING).count() == 1
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
+from tests.threads import run_together
 from weishang.codes import services
 from weishang.codes.location import Place
 from weishang.codes.models import CodeState, ScanEvent
@@ -32,26 +31,12 @@ def test_simultaneous_scans_of_one_code_are_all_counted(batch, hq, net):
                       code=code_of(batch, batch.case_start))
     serial = batch.serial_start
     code = code_of(batch, serial)
-    barrier = threading.Barrier(THREADS)
-    results, errors = [], []
+    def scan(i: int) -> int:
+        r = services.record_scan(code=code, batch=batch, serial=serial, person=f"p{i:02d}",
+                                 place=Place(f"{110100 + 100 * (i % 4)}", "choice"))
+        return r.event.nth
 
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            r = services.record_scan(code=code, batch=batch, serial=serial, person=f"p{i:02d}",
-                                     place=Place(f"{110100 + 100 * (i % 4)}", "choice"))
-            results.append(r.event.nth)
-        except Exception as exc:  # reported below
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = run_together(THREADS, scan)  # fails on any exception in a thread
     assert sorted(results) == list(range(1, THREADS + 1))  # each Nth answered exactly once
     state = CodeState.objects.get(serial=serial)
     assert (state.count, state.people_count, state.city_count) == (THREADS, THREADS, 4)

@@ -1,13 +1,12 @@
 """Concurrent withdrawals never exceed the available balance; a withdrawal is never paid twice."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from tests.threads import needs_shared_database, run_together
 from weishang.core.errors import DomainError
 from weishang.earnings import services as S
 from weishang.earnings.models import Withdrawal
@@ -18,31 +17,10 @@ from .conftest import restock
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql" and not connection.settings_dict["TEST"].get("NAME"),
-                       reason="threads need a real (file or server) database"),
+    needs_shared_database,
 ]
 
 
-def run_threads(n, fn):
-    barrier = threading.Barrier(n)
-    results = []
-
-    def worker(i):
-        close_old_connections()
-        try:
-            barrier.wait()
-            results.append(fn(i))
-        except DomainError as exc:
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_concurrent_withdrawals_never_exceed_available(tree, factories, settings):
@@ -52,8 +30,8 @@ def test_concurrent_withdrawals_never_exceed_available(tree, factories, settings
     S.settle_lines([restock("T1", tree["b"], mid, "1000.00", order="OT1")])
     S.mark_received("OT1", timezone.now() - timedelta(days=10))
     S.release_due()
-    results = run_threads(8, lambda i: S.request_withdrawal(agent=mid, amount="300", currency="CNY",
-                                                            payee_name="x", payee_account="1"))
+    results = run_together(8, lambda i: S.request_withdrawal(agent=mid, amount="300", currency="CNY",
+                                                            payee_name="x", payee_account="1"), expected=(DomainError,))
     ok = [r for r in results if isinstance(r, Withdrawal)]
     assert len(ok) == 3 and len(results) == 8
     avail = Account.objects.get(key=Account.make_key("agent_earnings_available", "CNY", mid.pk))
@@ -63,7 +41,7 @@ def test_concurrent_withdrawals_never_exceed_available(tree, factories, settings
     sync_hq_roles()  # a transactional test starts from a flushed database
     fin = factories.staff("finance")
     S.approve_withdrawal(ok[0].pk, by=fin)
-    paid = run_threads(6, lambda i: S.mark_paid(ok[0].pk, by=fin))
+    paid = run_together(6, lambda i: S.mark_paid(ok[0].pk, by=fin), expected=(DomainError,))
     assert sum(isinstance(r, Withdrawal) for r in paid) == 1
     assert Journal.objects.filter(key=f"wd-paid:{ok[0].pk}").count() == 1
     assert unbalanced_journals() == [] and drift() == []
@@ -72,7 +50,7 @@ def test_concurrent_withdrawals_never_exceed_available(tree, factories, settings
 def test_concurrent_confirmations_of_one_payment_post_once(tree):
     S.save_rule(kind="same_level", rates="3")
     lines = [restock(f"C{i}", tree["b"], tree["mid"], "100.00", order="OC") for i in range(3)]
-    results = run_threads(6, lambda i: S.settle_lines(lines))
+    results = run_together(6, lambda i: S.settle_lines(lines), expected=(DomainError,))
     assert sorted(results) == [0, 0, 0, 0, 0, 6]
     assert Journal.objects.filter(kind__startswith="earning:").count() == 6
     assert unbalanced_journals() == [] and drift() == []

@@ -3,13 +3,12 @@ partial refunds at once never return more than was paid (PostgreSQL, or a SQLite
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
 
 from tests.orders.helpers import build_tree, give, png
+from tests.threads import needs_shared_database, run_together
 from weishang.core.errors import DomainError
 from weishang.ledger.models import Account, Journal
 from weishang.ledger.selectors import drift, unbalanced_journals
@@ -20,33 +19,12 @@ from weishang.payments import services as pay
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql" and not connection.settings_dict["TEST"].get("NAME"),
-                       reason="threads need a real (file or server) database"),
+    needs_shared_database,
 ]
 ADDRESS = {"name": "张三", "phone": "+8613912345678", "province_code": "110000", "city_code": "110100",
            "district_code": "110101", "detail": "东华门街道 1 号"}
 
 
-def run_threads(n, fn):
-    barrier = threading.Barrier(n)
-    results = []
-
-    def worker(i):
-        close_old_connections()
-        try:
-            barrier.wait()
-            results.append(fn(i))
-        except DomainError as exc:
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 @pytest.fixture
@@ -69,7 +47,8 @@ def test_one_request_approved_from_many_threads_refunds_once(paid):
     t, order, consumer = paid
     req = refunds.request_refund(order, user=consumer, kind=RefundKind.FULL, reason="broken")
     deciders = [t.mid.user, t.hq_user]
-    results = run_threads(8, lambda i: refunds.decide_refund(req.pk, actor=deciders[i % 2], approve=True))
+    results = run_together(8, lambda i: refunds.decide_refund(req.pk, actor=deciders[i % 2], approve=True),
+                           expected=(DomainError,))
     assert sum(not isinstance(r, DomainError) for r in results) == 1
     assert all(r.code == "already_decided" for r in results if isinstance(r, DomainError))
     assert Refund.objects.filter(order=order).count() == 1
@@ -83,8 +62,8 @@ def test_one_request_approved_from_many_threads_refunds_once(paid):
 def test_concurrent_partial_refunds_never_exceed_what_was_paid(paid):
     t, order, _consumer = paid
     # 384 paid; 8 refunds of 100 at once with different keys: only 3 fit.
-    results = run_threads(8, lambda i: refunds.refund(order, actor=t.hq_user, reason="goodwill", key=f"g{i}",
-                                                      kind=RefundKind.AMOUNT, amount="100"))
+    results = run_together(8, lambda i: refunds.refund(order, actor=t.hq_user, reason="goodwill", key=f"g{i}",
+                                                      kind=RefundKind.AMOUNT, amount="100"), expected=(DomainError,))
     ok = [r for r in results if isinstance(r, Refund)]
     assert len(ok) == 3
     order = Order.objects.get(pk=order.pk)

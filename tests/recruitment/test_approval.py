@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from tests import factories as f
 from tests.recruitment.conftest import PASSWORD, apply_with, invite_for
+from tests.threads import run_together
 from weishang.accounts.models import User
 from weishang.agents.models import Agent
 from weishang.certificates.models import Certificate
@@ -118,24 +116,11 @@ def test_two_simultaneous_approvals_create_one_agent():
     top = f.agent(zong)
     hq = f.staff("admin")
     app = apply_with(invite_for(top, yi), phone="+8613912300007")
-    barrier = threading.Barrier(2)
-    results: list = []
+    def approve(i):
+        services.decide(app.pk, user=top.user, approve=True)
+        return "ok"
 
-    def approve(user):
-        try:
-            barrier.wait(timeout=10)
-            services.decide(app.pk, user=user, approve=True)
-            results.append("ok")
-        except Exception as exc:  # the loser's error is the point
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=approve, args=(u,)) for u in (top.user, top.user)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    results = run_together(2, approve, expected=(Conflict,))  # the loser's error is the point
     assert results.count("ok") == 1, results
     assert [type(r) for r in results if r != "ok"] == [Conflict]
     assert Agent.objects.filter(user__phone="+8613912300007").count() == 1
