@@ -7,21 +7,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from . import upgrades
-from .models import Agent
+from .selectors import own_agent_or_403
 
 
 @login_required
 @require_GET
 def progress(request):
-    agent = Agent.objects.select_related("level").filter(user=request.user).first()
-    if agent is None:
-        raise PermissionDenied
+    agent = own_agent_or_403(request.user)
     data = upgrades.my_level(agent)
     last_day = None
     if data.progress is not None and data.progress.period_end is not None:

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,22 @@ PAGE_SIZE = 20
 
 def this_month() -> date:
     return timezone.localdate().replace(day=1)
+
+
+def agent_of(user, *related: str) -> Agent | None:
+    """The agent a signed-in user is, with its level (and `related`) joined in; None for
+    anyone else (anonymous, consumers, HQ staff without an agent)."""
+    if not getattr(user, "pk", None):
+        return None
+    return Agent.objects.select_related("level", *related).filter(user_id=user.pk).first()
+
+
+def own_agent_or_403(user, *related: str) -> Agent:
+    """For pages only agents open: the user's agent, else 403."""
+    agent = agent_of(user, *related)
+    if agent is None:
+        raise Forbidden
+    return agent
 
 
 def upline_chain(agent: Agent) -> list[Agent]:

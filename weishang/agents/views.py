@@ -4,7 +4,6 @@ own team: a member page for anyone outside it answers 404."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from weishang.core.errors import NotFound
 
 from . import selectors
 from .models import Agent, AgentStatus, Level
+from .selectors import own_agent_or_403
 
 # Other areas' agent pages linked from the hub, shown when their URL exists.
 # (url name, label). Certificates, invites and applications go in the marked spot below.
@@ -36,12 +36,6 @@ def _links(names) -> list[tuple[str, str]]:
     return [(reverse(name), label) for name, label in names]
 
 
-def _own_agent(request) -> Agent:
-    agent = Agent.objects.select_related("level", "upline").filter(user=request.user).first()
-    if agent is None:
-        raise PermissionDenied
-    return agent
-
 
 def _currency(agent: Agent) -> str:
     return getattr(agent.level, "currency", "") or "CNY"
@@ -50,7 +44,7 @@ def _currency(agent: Agent) -> str:
 @login_required
 @require_GET
 def hub(request):
-    agent = _own_agent(request)
+    agent = own_agent_or_403(request.user, "upline")
     return render(request, "agents/hub.html", {
         "agent": agent, "summary": selectors.team_summary(agent), "currency": _currency(agent),
         "links": _links(HUB_LINKS), "first_purchase": selectors.first_purchase_due(agent),
@@ -83,7 +77,7 @@ def _render_team(request, ctx: dict):
 @login_required
 @require_GET
 def team(request):
-    viewer = _own_agent(request)
+    viewer = own_agent_or_403(request.user, "upline")
     return _render_team(request, _team_context(request, viewer, viewer))
 
 
@@ -91,7 +85,7 @@ def team(request):
 @require_GET
 def member(request, agent_id: int):
     """A member of my team (any depth): its summary and its own team."""
-    viewer = _own_agent(request)
+    viewer = own_agent_or_403(request.user, "upline")
     try:
         agent, _s = selectors.member_detail(viewer, agent_id)
     except NotFound:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from weishang.agents.models import Agent
+from weishang.agents.selectors import own_agent_or_403
 from weishang.core.errors import DomainError, RateLimited
 
 from . import lookup, selectors
@@ -18,15 +17,8 @@ from . import render as drawing
 from .models import Certificate, CertificateStatus
 
 
-def _own_agent(request) -> Agent:
-    agent = Agent.objects.select_related("level").filter(user_id=request.user.pk).first()
-    if agent is None:
-        raise PermissionDenied
-    return agent
-
-
 def _own_certificate(request) -> Certificate:
-    cert = selectors.latest_for(_own_agent(request))
+    cert = selectors.latest_for(own_agent_or_403(request.user))
     if cert is None:
         raise Http404
     return cert
@@ -42,7 +34,7 @@ def _file(data: bytes, content_type: str, filename: str) -> HttpResponse:
 @login_required
 @require_GET
 def mine(request):
-    agent = _own_agent(request)
+    agent = own_agent_or_403(request.user)
     cert = selectors.latest_for(agent)
     return render(request, "certificates/mine.html", {
         "agent": agent, "cert": cert, "active": cert is not None and cert.status == CertificateStatus.ACTIVE,

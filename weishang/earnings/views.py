@@ -7,7 +7,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, user_passes_test
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from weishang.agents.models import Agent
+from weishang.agents.selectors import own_agent_or_403
 from weishang.core.errors import DomainError
 from weishang.core.forms import add_domain_error
 
@@ -24,12 +24,6 @@ from .models import PayoutBatch, Withdrawal, WithdrawalState
 
 staff_required = user_passes_test(lambda u: u.is_active and u.is_staff)
 
-
-def _own_agent(request) -> Agent:
-    agent = Agent.objects.select_related("level").filter(user=request.user).first()
-    if agent is None:
-        raise PermissionDenied
-    return agent
 
 
 def _month(request) -> tuple[int, int]:
@@ -48,7 +42,7 @@ def _statement_agent(request) -> Agent:
     agent_id = request.GET.get("agent")
     if agent_id and request.user.is_staff:
         return get_object_or_404(Agent, pk=agent_id) if agent_id.isdigit() else _raise404()
-    agent = _own_agent(request)
+    agent = own_agent_or_403(request.user)
     if agent_id and agent_id != str(agent.pk):
         raise Http404
     return agent
@@ -61,7 +55,7 @@ def _raise404():
 @login_required
 @require_http_methods(["GET", "POST"])
 def home(request):
-    agent = _own_agent(request)
+    agent = own_agent_or_403(request.user)
     ov = selectors.overview(agent)
     form = WithdrawalForm(request.POST or None, initial={"idempotency_key": uuid.uuid4().hex})
     if request.method == "POST" and form.is_valid():

@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from weishang.agents.models import Agent
+from weishang.agents.selectors import own_agent_or_403
 from weishang.catalog.models import SKU
 from weishang.core import idempotency
 from weishang.core.errors import DomainError
@@ -22,24 +22,17 @@ from . import selectors, services
 from .forms import AdjustForm
 
 
-def _agent_or_403(request) -> Agent:
-    agent = Agent.objects.filter(user=request.user).first()
-    if agent is None:
-        raise PermissionDenied
-    return agent
-
-
 @login_required
 @require_GET
 def mine(request):
-    agent = _agent_or_403(request)
+    agent = own_agent_or_403(request.user)
     return render(request, "inventory/mine.html", {"agent": agent, "rows": selectors.stock_of(agent.pk)})
 
 
 @login_required
 @require_GET
 def history(request):
-    agent = _agent_or_403(request)
+    agent = own_agent_or_403(request.user)
     sku_id = request.GET.get("sku")
     qs = selectors.movements_of(agent.pk, int(sku_id) if sku_id and sku_id.isdigit() else None)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
@@ -48,7 +41,7 @@ def history(request):
 
 @login_required
 def pickup(request):
-    agent = _agent_or_403(request)
+    agent = own_agent_or_403(request.user)
     rows = [r for r in selectors.stock_of(agent.pk) if r.available > 0]
     if request.method == "POST":
         form = AddressForm(request.POST)

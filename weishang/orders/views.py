@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from weishang.agents.models import Agent, LevelPrice
+from weishang.agents.selectors import own_agent_or_403
 from weishang.catalog.models import SKU
 from weishang.core import idempotency
 from weishang.core.errors import DomainError
@@ -26,13 +27,6 @@ from weishang.inventory.models import Stock, owner_key
 from . import excel, refunds, selectors, services, sharing, states
 from .forms import AddressForm, ImportForm, ReasonForm, RefundRequestForm, ShipForm, new_key
 from .models import Address, LineSource, Order, OrderStatus, RefundRequestStatus, ShopPrice
-
-
-def _agent_or_403(request) -> Agent:
-    agent = Agent.objects.select_related("level").filter(user=request.user).first()
-    if agent is None:
-        raise PermissionDenied
-    return agent
 
 
 def _idempotent(request, endpoint: str, payload: dict, make):
@@ -55,7 +49,7 @@ def _post_lines(request, prefix: str = "qty_") -> list[tuple[int, int]]:
 
 @login_required
 def restock(request):
-    agent = _agent_or_403(request)
+    agent = own_agent_or_403(request.user)
     prices = (LevelPrice.objects.filter(level_id=agent.level_id, sku__on_shelf=True, sku__product__on_shelf=True)
               .select_related("sku__product").order_by("sku__product__position", "sku__position"))
     error = None
@@ -269,7 +263,7 @@ def refund_list(request):
 
 @login_required
 def shop_prices(request):
-    agent = _agent_or_403(request)
+    agent = own_agent_or_403(request.user)
     skus = list(SKU.objects.filter(on_shelf=True, product__on_shelf=True).select_related("product")
                 .order_by("product__position", "position"))
     if request.method == "POST":

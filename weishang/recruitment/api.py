@@ -16,6 +16,7 @@ from pydantic import Field
 from weishang.accounts.auth import session_or_token
 from weishang.accounts.phones import normalize_phone
 from weishang.agents.models import Level
+from weishang.agents.selectors import agent_of
 from weishang.core import ratelimit
 from weishang.core.api import SAFE_TEXT, BodyId, ErrorOut, PathId
 from weishang.core.errors import DomainError, NotFound, PermissionDenied
@@ -182,7 +183,7 @@ def application_status(request, params: Query[StatusQuery]):
 @router.get("/applications", response={200: list[ApplicationOut], **ERRORS}, auth=session_or_token,
             summary="Applications waiting for my decision (agent: as upline; HQ: the HQ queue)")
 def inbox(request):
-    agent = services.agent_of(request.user)
+    agent = agent_of(request.user)
     if agent is not None:
         return [_app_out(a) for a in selectors.waiting_for_agent(agent)[:100]]
     if services.hq_can_decide(request.user):

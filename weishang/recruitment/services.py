@@ -20,6 +20,7 @@ from weishang.accounts.models import User
 from weishang.accounts.phones import normalize_phone, phone_region
 from weishang.accounts.services import REGION_TIME_ZONES
 from weishang.agents.models import Agent, AgentStatus, Level
+from weishang.agents.selectors import agent_of
 from weishang.core import ratelimit
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied, RateLimited
 from weishang.regions import divisions
@@ -66,10 +67,6 @@ def hq_can_decide(user) -> bool:
     return bool(user.is_active and user.is_staff and user.has_perm("recruitment.change_application"))
 
 
-def agent_of(user) -> Agent | None:
-    if not getattr(user, "pk", None):
-        return None
-    return Agent.objects.select_related("level").filter(user_id=user.pk).first()
 
 
 def levels_for(user) -> list[Level]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from weishang.agents.selectors import agent_of
 from weishang.core import ratelimit
 from weishang.core.errors import DomainError
 from weishang.core.forms import add_domain_error
@@ -125,7 +126,7 @@ def revoke(request, pk: int):
 @login_required
 @require_GET
 def inbox(request):
-    agent = services.agent_of(request.user)
+    agent = agent_of(request.user)
     if agent is None:
         raise PermissionDenied
     return render(request, "recruitment/inbox.html", {
@@ -137,7 +138,7 @@ def inbox(request):
 @login_required
 @require_POST
 def decide(request, pk: int):
-    agent = services.agent_of(request.user)
+    agent = agent_of(request.user)
     if agent is None:
         raise PermissionDenied
     form = DecisionForm(request.POST)
