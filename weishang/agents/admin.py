@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from weishang.core.admin import ReadOnlyAdmin
 from weishang.core.errors import DomainError
 from weishang.regions import divisions
 
@@ -331,7 +332,7 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgentEvent)
-class AgentEventAdmin(admin.ModelAdmin):
+class AgentEventAdmin(ReadOnlyAdmin):
     """History of moves, level and status changes: read-only."""
 
     list_display = ["at", "agent", "kind", "change", "actor", "reason"]
@@ -351,12 +352,3 @@ class AgentEventAdmin(admin.ModelAdmin):
             return f"{obj.to_upline or gettext('HQ')} · {obj.to_level}"
         return f"{AgentStatus(obj.from_status).label if obj.from_status else ''} → " \
                f"{AgentStatus(obj.to_status).label if obj.to_status else ''}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from weishang.core.admin import ReadOnlyAdmin
+
 from . import services
 from .models import (
     BuyBack,
@@ -56,17 +58,6 @@ class RuleVersionAdmin(admin.ModelAdmin):
         obj.pk, obj.version = new.pk, new.version
         self.message_user(request, _("Saved as version %(v)d; earnings already paid keep their version.")
                           % {"v": new.version})
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

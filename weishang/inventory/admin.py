@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from weishang.core.admin import ReadOnlyAdmin
+
 from .models import Stock, StockMovement
 
 
@@ -21,18 +23,9 @@ class StockAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "stock", "kind", "quantity", "balance_after", "ref_id", "reason", "created_by")
     list_filter = ("kind",)
     search_fields = ("ref_id", "stock__sku__code", "reason")
     list_select_related = ("stock", "created_by")
     readonly_fields = [f.name for f in StockMovement._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,23 +1,14 @@
+"""The ledger is written only by services.post; the back office reads it."""
+
 from django.contrib import admin
+
+from weishang.core.admin import ReadOnlyAdmin
 
 from .models import Account, Entry, Journal
 
 
-class ReadOnly(admin.ModelAdmin):
-    """The ledger is written only by services.post; the back office reads it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Account)
-class AccountAdmin(ReadOnly):
+class AccountAdmin(ReadOnlyAdmin):
     list_display = ["key", "kind", "agent", "supplier", "currency", "balance"]
     list_filter = ["kind", "currency"]
     search_fields = ["key", "agent__name", "supplier__name"]
@@ -36,7 +27,7 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Journal)
-class JournalAdmin(ReadOnly):
+class JournalAdmin(ReadOnlyAdmin):
     list_display = ["key", "kind", "currency", "ref_type", "ref_id", "memo", "created_at"]
     list_filter = ["kind", "currency", "ref_type"]
     search_fields = ["key", "ref_id"]
