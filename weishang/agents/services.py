@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -58,7 +58,9 @@ def _lock_rows_in_order(model, **filters) -> None:
     PostgreSQL's UPDATE locks rows in scan order, which differs between two statements once
     tuples have moved (a seq scan over freshly updated rows): two UPDATEs of overlapping
     upline chains then deadlock. Locking first in one order makes them queue. SQLite
-    serialises writers anyway (no-op there)."""
+    serialises writers anyway, so there it costs nothing."""
+    if not connection.features.has_select_for_update:
+        return
     list(model.objects.select_for_update(no_key=True).filter(**filters).order_by("pk").values_list("pk", flat=True))
 
 
