@@ -376,3 +376,32 @@ def test_skeleton_refuses_values_in_conditions_or_filters(settings, tmp_path):
     for name in ("cond.html", "filter.html"):
         with pytest.raises(ValueError):
             Skeleton(name).render({}, {"a": "x"})
+
+
+def test_sellers_facts_in_one_statement_match_the_models(net, django_assert_max_num_queries):
+    """selectors.seller reads agent, level and active certificate in one SQL statement (it is
+    on every scan of an agent not seen lately); what it returns is what the models say."""
+    from weishang.certificates.models import CertificateStatus
+    from weishang.certificates.selectors import lookup_path
+    from weishang.certificates.services import issue_certificate, revoke_certificate
+    from weishang.codes import selectors
+    from weishang.core.names import mask_name
+
+    assert selectors._ACTIVE == CertificateStatus.ACTIVE
+    top = net[0]
+    top.province_code, top.city_code = "440000", "440100"
+    top.save(update_fields=["province_code", "city_code"])
+
+    def facts():
+        selectors.forget_sellers()
+        with django_assert_max_num_queries(1):  # one statement (SQLite's skips the query log)
+            return selectors.seller(top.pk)
+
+    s = facts()
+    assert (s.id, s.name, s.masked_name, s.level) == (top.pk, top.name, mask_name(top.name), top.level.name)
+    assert (s.province_code, s.city_code, s.certificate_path) == ("440000", "440100", None)
+    cert = issue_certificate(top)
+    assert facts().certificate_path == lookup_path(top.pk) and cert.number in facts().certificate_path
+    revoke_certificate(cert, reason="test")
+    assert facts().certificate_path is None
+    assert selectors.seller.__wrapped__(10**9) is None  # no such agent

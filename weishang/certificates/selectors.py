@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from urllib.parse import urlencode
+
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from weishang.accounts.phones import normalize_phone
@@ -48,10 +52,16 @@ def find_authorised(query: str) -> Certificate | None:
 def lookup_path(agent_id: int) -> str | None:
     """The public lookup page for the agent's active certificate ("/lookup/?q=LX2026-…"), or
     None (one query). For other pages that link to a seller's certificate."""
-    from urllib.parse import urlencode
-
-    from django.urls import reverse
-
     number = (Certificate.objects.filter(agent_id=agent_id, status=CertificateStatus.ACTIVE)
               .values_list("number", flat=True).first())
-    return f"{reverse('certificates:lookup')}?{urlencode({'q': number})}" if number else None
+    return lookup_path_of(number)
+
+
+def lookup_path_of(number: str | None) -> str | None:
+    """The public lookup page of a certificate number (None for none), without a query."""
+    return f"{_lookup_base()}?{urlencode({'q': number})}" if number else None
+
+
+@functools.cache
+def _lookup_base() -> str:
+    return reverse("certificates:lookup")  # once per process: reverse() costs ~20 µs
