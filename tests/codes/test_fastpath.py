@@ -5,14 +5,16 @@ themselves are tested by test_verify.py, which runs every test through both path
 from __future__ import annotations
 
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.test.client import ClientHandler
 
 from weishang.codes.fastpath import FastPath, FastPathMixin
 from weishang.codes.models import ScanEvent
+from weishang.wsgi import Handler
 
 from .conftest import code_of
 
@@ -24,22 +26,56 @@ class CountingFastPath(FastPath):
         super().__init__()
         self.answered = 0
 
-    def __call__(self, request):
-        response = super().__call__(request)
-        self.answered += response is not None
+    def answer(self, request, kind, code):
+        self.answered += 1
+        return super().answer(request, kind, code)
+
+
+class ProductionHandler(ClientHandler):
+    """The test client's handler driving production's WSGI application (weishang.wsgi.Handler,
+    fast path included) and turning its WSGI answer back into a response for the test client.
+    What the fast path does not take (POSTs and other URLs) goes the test client's usual way."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.app = Handler()
+        self.app.fast_path = self.fast_path = CountingFastPath()
+
+    def __call__(self, environ):
+        if not self.fast_path.may_take(environ):
+            return super().__call__(environ)
+        answer: dict = {}
+        # As the test client does: the test's transaction must not be closed under it.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            result = self.app(environ, lambda status, headers, exc_info=None: answer.update(status=status,
+                                                                                            headers=headers))
+            try:
+                body = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        code, reason = answer["status"].split(" ", 1)
+        response = HttpResponse(body, status=int(code), reason=reason)
+        del response.headers["Content-Type"]
+        for name, value in answer["headers"]:
+            if name == "Set-Cookie":
+                response.cookies.load(value)
+            else:
+                assert name not in response.headers, f"{name} sent twice"
+                response.headers[name] = value
+        response.wsgi_request = WSGIRequest(environ)
         return response
 
 
-class FastClientHandler(FastPathMixin, ClientHandler):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fast_path = CountingFastPath()
-
-
 def fast_client() -> Client:
-    """A test client whose handler is production's (the fast path mixed into Django's)."""
+    """A test client whose requests reach production's WSGI application (fast path included)."""
     client = Client()
-    client.handler = FastClientHandler(enforce_csrf_checks=False)
+    client.handler = ProductionHandler(enforce_csrf_checks=False)
     return client
 
 
@@ -64,8 +100,11 @@ def _same_answer(django_response, fast_response):
     assert {k: v for k, v in fast_response.headers.items() if k not in skip} == \
         {k: v for k, v in django_response.headers.items() if k not in skip}
     def cookies(r):
-        return {name: {k: v for k, v in morsel.items() if k != "expires"} for name, morsel in r.cookies.items()}
-    assert cookies(fast_response) == cookies(django_response)
+        return {name: (morsel.value, {k: str(v) for k, v in morsel.items() if k != "expires"}, bool(morsel["expires"]))
+                for name, morsel in r.cookies.items()}
+    assert {name: c[1:] for name, c in cookies(fast_response).items()} == \
+        {name: c[1:] for name, c in cookies(django_response).items()}
+    assert fast_response["Content-Length"] == str(len(fast_response.content))
 
 
 @pytest.mark.parametrize("kind", ["page", "api"])
@@ -164,10 +203,9 @@ def test_production_wsgi_application_uses_it_and_signals_the_request(batch):
     request_finished.connect(finished)
     try:
         response = handler(environ, start_response)
+        assert isinstance(response, list)  # granian writes a list in one call
+        assert seen == ["started", "finished"]  # the request is over once the body exists
         body = b"".join(response)
-        assert seen == ["started"]
-        response.close()
-        assert seen == ["started", "finished"]
     finally:
         request_started.disconnect(started)
         request_finished.disconnect(finished)
@@ -176,3 +214,28 @@ def test_production_wsgi_application_uses_it_and_signals_the_request(batch):
     assert answer["status"] == "200 OK" and handler.fast_path.answered == 1
     assert answer["headers"]["X-Frame-Options"] == "DENY" and b"L2026-01" in body
     assert ScanEvent.objects.filter(serial=batch.serial_start).count() == 1
+
+
+def test_remembered_headers_follow_language_scheme_and_kind(batch, settings):
+    """The fast path works out a 200's headers once per content type, scheme and language:
+    one process answering a mix of them still answers each as Django would, and each new
+    visitor gets its own cookie."""
+    settings.SECURE_HSTS_SECONDS = 3600
+    fast = fast_client()
+    serial = batch.serial_start
+    visitors = set()
+    for to in (page, api, page):
+        for extra in ({}, {"HTTP_ACCEPT_LANGUAGE": "en"}, {"secure": True}, {"HTTP_ACCEPT_LANGUAGE": "zh-hant"}, {}):
+            django_answer = Client().get(to(code_of(batch, serial)), **extra)
+            fast_answer = fast_client_get(fast, to(code_of(batch, serial + 1)), extra)
+            serial += 2
+            _same_answer(django_answer, fast_answer)
+            if to is page:
+                visitors.add(fast_answer.cookies["wsv"].value)
+    assert fast.handler.fast_path.answered == 15
+    assert len(visitors) == 10  # a new visitor id each time (no cookie was sent back)
+
+
+def fast_client_get(client, path, extra):
+    client.cookies.clear()  # each request a new visitor
+    return client.get(path, **extra)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -63,12 +63,17 @@ def verify(request: HttpRequest, code: str):
     """Genuine or not, the Nth query, product and batch, the seller (masked name and level).
     Every call is recorded before the answer. Unknown and forged codes both answer 404
     `code_not_genuine`."""
+    return verify_answer(request, code).response(request)
+
+
+def verify_answer(request: HttpRequest, code: str) -> verification.Answer:
+    """The API's answer to one scan (anonymous callers reach it through codes.fastpath).
+    Raises the domain errors the API turns into 400/404/429."""
     outcome = verification.verify(request, code)
     # Serialised here, not through the schema: this answers every scan; VerifyOut documents it
     # and a test checks the answer against it.
     body = json.dumps(verification.describe(outcome.result), default=_json, ensure_ascii=False)
-    return HttpResponse(body, content_type="application/json; charset=utf-8",
-                        headers={"Cache-Control": "max-age=0, no-cache, no-store, must-revalidate, private"})
+    return verification.Answer(200, body, "application/json; charset=utf-8")
 
 
 class PlaceIn(Schema):

@@ -13,7 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core import ratelimit, timing
@@ -24,6 +24,9 @@ from .codec import CodeError, normalize
 from .models import Verdict
 
 VISITOR_COOKIE = "wsv"
+VISITOR_COOKIE_AGE = 3 * 365 * 86400
+# What never_cache sets, without its header parsing (this is on every scan).
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 class BadFormat(DomainError):
@@ -47,6 +50,26 @@ class Outcome:
     result: services.ScanResult
     visitor: str
     new_visitor: bool
+
+
+@dataclass(slots=True)
+class Answer:
+    """A verification answer (page or API) before it becomes a response: an HttpResponse
+    through `response()`, or, for a 200, the WSGI fast path's own (codes.fastpath), which
+    takes its headers from the same `response()` and middleware."""
+
+    status: int
+    body: str
+    content_type: str | None = None  # None: text/html (DEFAULT_CHARSET)
+    visitor: str | None = None  # a new visitor id, to set as the cookie
+
+    def response(self, request: HttpRequest) -> HttpResponse:
+        response = HttpResponse(self.body, status=self.status, content_type=self.content_type,
+                                headers={"Cache-Control": NO_STORE})
+        if self.visitor:
+            response.set_cookie(VISITOR_COOKIE, self.visitor, max_age=VISITOR_COOKIE_AGE, httponly=True,
+                                samesite="Lax", secure=request.is_secure())
+        return response
 
 
 def _pad(t0: float) -> None:

@@ -75,19 +75,20 @@ def _nav_flags(request) -> dict:
     return {"auth": auth, "staff": auth and user.is_staff}
 
 
-# What never_cache sets, without its header parsing (this is on every scan).
-NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
-
-
-def _verify_error(request, state: str, message: object, status: int) -> HttpResponse:
+def _verify_error(request, state: str, message: object, status: int) -> verification.Answer:
     html = _VERIFY_PAGE.render({"state": state, **_nav_flags(request)},
                                {"error": str(message), "next": quote(request.path)})
-    return HttpResponse(html, status=status, headers={"Cache-Control": NO_STORE})
+    return verification.Answer(status, html)
 
 
 def verify_page(request, code: str):
-    """The printed URL. Rendered from a pre-rendered skeleton (codes.skeleton): this runs on
-    every consumer scan."""
+    """The printed URL (anonymous visitors' scans reach `verify_answer` through codes.fastpath)."""
+    return verify_answer(request, code).response(request)
+
+
+def verify_answer(request, code: str) -> verification.Answer:
+    """The page for one scan. Rendered from a pre-rendered skeleton (codes.skeleton): this
+    runs on every consumer scan."""
     try:
         outcome = verification.verify(request, code)
     except RateLimited as exc:
@@ -120,11 +121,8 @@ def verify_page(request, code: str):
         "pin_url": urls["codes:verify_pin"].format(code), "geo_url": urls["api:codes_verify_place"].format(code),
         "token": info["token"], "next": quote(request.path),
     }
-    response = HttpResponse(_VERIFY_PAGE.render(flags, values), headers={"Cache-Control": NO_STORE})
-    if outcome.new_visitor:
-        response.set_cookie(verification.VISITOR_COOKIE, outcome.visitor, max_age=3 * 365 * 86400,
-                            httponly=True, samesite="Lax", secure=request.is_secure())
-    return response
+    return verification.Answer(200, _VERIFY_PAGE.render(flags, values),
+                               visitor=outcome.visitor if outcome.new_visitor else None)
 
 
 def verify_home(request):
