@@ -97,6 +97,25 @@ def test_healthz(client, django_assert_num_queries):
     assert resp.status_code == 200 and resp.content == b"ok"
 
 
+def test_readyz_answers_once_the_database_does(client, django_assert_num_queries, monkeypatch):
+    from django.db import OperationalError
+    from django.db.migrations.recorder import MigrationRecorder
+
+    with django_assert_num_queries(1):
+        resp = client.get("/readyz")
+    assert resp.status_code == 200 and resp.content == b"ok" and "no-cache" in resp["Cache-Control"]
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(type(MigrationRecorder.Migration.objects.none()), "first", down)
+    resp = client.get("/readyz")
+    assert resp.status_code == 503 and resp.content == b"database unavailable"
+    monkeypatch.undo()
+    MigrationRecorder.Migration.objects.all().delete()  # rolled back with the test
+    assert client.get("/readyz").status_code == 503
+
+
 def test_static_assets_are_served(client):
     # whitenoise with finders: no collectstatic needed for the embedded default
     for path in ("/static/css/app.css", "/static/vendor/htmx/htmx.min.js", "/static/vendor/echarts/echarts.min.js"):
