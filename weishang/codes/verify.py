@@ -20,9 +20,11 @@ from weishang.core import ratelimit, timing
 from weishang.core.errors import DomainError, RateLimited
 
 from . import conf, location, selectors, services
-from .codec import CodeError, normalize
 from .models import Verdict
 
+# codec.normalize's reasons: not the shape of a code, or a typing error the check character
+# caught. Answered as such (400); every other rejection looks like an unknown code (404).
+MISTYPED = frozenset({"malformed", "check"})
 VISITOR_COOKIE = "wsv"
 VISITOR_COOKIE_AGE = 3 * 365 * 86400
 # What never_cache sets, without its header parsing (this is on every scan).
@@ -84,12 +86,10 @@ def verify(request: HttpRequest, code: str) -> Outcome:
     if not ratelimit.hit("codes-verify-client", ip, limit=limit, window=window):
         raise RateLimited(_("Too many queries from your network. Please wait a minute and try again."))
     try:
-        normalize(code)
-    except CodeError:
-        raise BadFormat() from None
-    try:
         decoded, batch = services.decode_in_batch(code)
-    except services.CodeInvalid:
+    except services.CodeInvalid as exc:
+        if exc.reason in MISTYPED:
+            raise BadFormat() from None
         _pad(t0)
         raise services.CodeInvalid() from None
     limit, window = conf.rate_code()
