@@ -145,14 +145,14 @@ class FastPath:
         """The middleware's process_response, in the order Django's stack applies them
         (innermost first)."""
         response = self.xframe.process_response(request, response)
-        response = self.common.process_response(request, response)
+        response = self.common.process_response(request, response)  # type: ignore[assignment]
         if self.i18n_patterns:
-            response = self.locale.process_response(request, response)
+            response = self.locale.process_response(request, response)  # type: ignore[assignment]
             patch_vary_headers(response, ("Cookie",))  # SessionMiddleware: the user was looked at
         else:  # LocaleMiddleware's Vary and Content-Language, then SessionMiddleware's Vary: Cookie
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
             response.headers.setdefault("Content-Language", translation.get_language())
-        return self.security.process_response(request, response)  # type: ignore[arg-type]
+        return self.security.process_response(request, response)  # type: ignore[return-value]
 
     def direct(self, request: HttpRequest, answer: Answer) -> tuple[list[tuple[str, str]], bytes]:
         """The headers and body Django's stack would send with this 200 answer."""
