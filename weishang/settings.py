@@ -139,6 +139,11 @@ if EMBEDDED:
                     "PRAGMA foreign_keys=ON;"
                     "PRAGMA cache_size=-65536;"
                     "PRAGMA temp_store=MEMORY;"
+                    # Checkpoint the WAL every N pages (SQLite's default: 1000). The checkpoint
+                    # runs inside the committing write, while other writers wait; a larger
+                    # interval copies pages written many times (the scan tables' last pages)
+                    # once and syncs less often (docs/decisions.md).
+                    f"PRAGMA wal_autocheckpoint={int(os.environ.get('SQLITE_WAL_AUTOCHECKPOINT', '10000'))};"
                 ),
             },
             "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH") or None},

@@ -36,6 +36,7 @@ def test_sqlite_pragmas_are_applied_to_every_connection(tmp_path):
             assert cur.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
             assert cur.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
             assert cur.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+            assert cur.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 10000  # SQLite's default: 1000
         # IMMEDIATE: atomic() begins with BEGIN IMMEDIATE and so holds the write lock from
         # the start; a second writer queues on the busy timeout (here 0: fails at once)
         # instead of failing half-way through its transaction.
