@@ -45,6 +45,18 @@ def test_bulk_equals_encode(start, count):
     assert CODEC.bulk(start, count) == [CODEC.encode(s) for s in range(start, start + count)]
 
 
+def test_bulk_at_the_edges():
+    """bulk() computes whole ranges with numpy: the first and last serials, an empty range,
+    and both cases give encode()'s strings."""
+    assert CODEC.bulk(0, 0) == []
+    for start, count in ((0, 3), (MAX_SERIAL - 4, 5), (2**20 - 2, 4), (2**39, 2)):
+        expected = [CODEC.encode(s) for s in range(start, start + count)]
+        assert CODEC.bulk(start, count) == expected
+        assert CODEC.bulk(start, count, lower=True) == [c.lower() for c in expected]
+    with pytest.raises(ValueError):
+        CODEC.bulk(MAX_SERIAL, 2)
+
+
 def test_permutation_hides_order_and_is_a_bijection_on_a_block():
     codes = CODEC.bulk(1, 2000)
     assert len(set(codes)) == 2000
