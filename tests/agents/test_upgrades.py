@@ -246,3 +246,46 @@ def test_upgrade_evaluation_costs_a_fixed_number_of_queries(factories, ladder, d
     with django_assert_max_num_queries(16):
         upgrades.apply_purchase(a, Decimal("12000"), timezone.now())  # upgrade + request
     assert _level(a) == one and UpgradeRequest.objects.filter(agent=a).count() == 1
+
+
+def test_a_refund_withdraws_a_request_its_single_restock_no_longer_meets(factories, ladder):
+    """A big restock asks HQ for 总代 (single ≥ 10000, approval); refunds that bring that
+    restock below 10000 withdraw the request. The automatic upgrade it also earned is kept."""
+    top, one, two, special = ladder
+    a = factories.agent(special)
+    at = timezone.now()
+    _buy(a, "12000", at)
+    assert _level(a) == one
+    request = UpgradeRequest.objects.get(agent=a, status=UpgradeStatus.PENDING)
+    services.reverse_purchase_volume(a, Decimal("1500"), at, reason="部分退款")  # net 10500: still met
+    request.refresh_from_db()
+    assert request.status == UpgradeStatus.PENDING
+    services.reverse_purchase_volume(a, Decimal("1000"), at, reason="部分退款")  # net 9500
+    request.refresh_from_db()
+    assert request.status == UpgradeStatus.CANCELLED and request.decided_at is not None
+    assert "refunded" in request.reason or "退款" in request.reason
+    assert _level(a) == one  # a level already reached is kept
+    with pytest.raises(DomainError):
+        upgrades.approve(request, actor=factories.user(is_staff=True, is_superuser=True))
+    _buy(a, "10000")  # a new qualifying restock asks again
+    assert UpgradeRequest.objects.filter(agent=a, status=UpgradeStatus.PENDING).count() == 1
+
+
+def test_a_refund_withdraws_a_cumulative_request_only_below_the_amount(factories):
+    top = factories.level(1, "总代", upgrade_cumulative_amount=Decimal("5000"), upgrade_period_days=30,
+                          upgrade_needs_approval=True)
+    special = factories.level(2, "特约")
+    a = factories.agent(special)
+    start = upgrades.period_anchor(a)
+    first, second = start + timedelta(days=1), start + timedelta(days=2)
+    _buy(a, "3000", first)
+    _buy(a, "2500", second)
+    request = UpgradeRequest.objects.get(agent=a, status=UpgradeStatus.PENDING)
+    assert request.level == top and request.amount == Decimal("5500")
+    services.reverse_purchase_volume(a, Decimal("400"), first, reason="退款")  # 5100 in the period
+    request.refresh_from_db()
+    assert request.status == UpgradeStatus.PENDING
+    services.reverse_purchase_volume(a, Decimal("200"), second, reason="退款")  # 4900
+    request.refresh_from_db()
+    assert request.status == UpgradeStatus.CANCELLED
+    assert upgrades.recheck_pending(a) is None  # nothing left to withdraw

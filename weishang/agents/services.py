@@ -175,7 +175,8 @@ def reverse_purchase_volume(agent: Agent, amount: Decimal, at: datetime, *, reas
     agent's own and every upline's team total of that month lowered by the same amount.
 
     Never below zero: at most the agent's own total of that month is taken back; returns
-    what was. A level already reached is kept (HQ changes levels by hand). The first stock
+    what was. A level already reached is kept (HQ changes levels by hand); a request waiting
+    for HQ is withdrawn when the purchases that met its rule no longer do. The first stock
     purchase counts as due again when the net purchases fall below it."""
     amount = Decimal(amount)
     if amount < 0:
@@ -196,14 +197,17 @@ def reverse_purchase_volume(agent: Agent, amount: Decimal, at: datetime, *, reas
     _add_to_months(agent.pk, ancestors, month, -take)
     if required is not None and done_at is not None and net_purchases(agent.pk) < required:
         Agent.objects.filter(pk=agent.pk).update(first_purchase_done_at=None)
+    recheck = _upgrade_hook("recheck_pending")
+    if recheck is not None:
+        recheck(agent)
     return take
 
 
-def _upgrade_hook():
-    """weishang.agents.upgrades.apply_purchase when that module exists (levels area)."""
+def _upgrade_hook(name: str = "apply_purchase"):
+    """weishang.agents.upgrades.<name> when that module exists (levels area)."""
     if importlib.util.find_spec("weishang.agents.upgrades") is None:
         return None
-    return getattr(importlib.import_module("weishang.agents.upgrades"), "apply_purchase", None)
+    return getattr(importlib.import_module("weishang.agents.upgrades"), name, None)
 
 
 @transaction.atomic

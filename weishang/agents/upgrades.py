@@ -88,6 +88,40 @@ def _close_reached(agent: Agent) -> None:
         reason=_("The agent reached this level automatically.")[:300])
 
 
+def recheck_pending(agent: Agent) -> UpgradeRequest | None:
+    """After a refunded restock (services.reverse_purchase_volume): withdraw the request
+    waiting for HQ when the agent's purchases, net of refunds, no longer meet the requested
+    level's rule (a big restock, the request, then a refund must not leave an upgrade to
+    approve). Returns the withdrawn request, or None."""
+    pending = _pending(agent.pk)
+    if pending is None or _still_meets(agent, pending):
+        return None
+    pending.status, pending.decided_at = UpgradeStatus.CANCELLED, timezone.now()
+    pending.reason = _("Withdrawn: the purchases that met this rule were refunded.")[:300]
+    pending.save(update_fields=["status", "decided_at", "reason", "updated_at"])
+    return pending
+
+
+def _still_meets(agent: Agent, pending: UpgradeRequest) -> bool:
+    """Either route of the level's rule, net of refunds (a refund is a negative purchase row
+    at its purchase's time): one restock since the agent joined, or the total of the
+    request's period (the current period when the request came from a single restock)."""
+    rule, anchor = pending.level.rule, period_anchor(agent)
+    if rule.single is not None:
+        net: dict[datetime, Decimal] = {}
+        for at, amount in AgentPurchase.objects.filter(agent_id=agent.pk, at__gte=anchor).order_by() \
+                .values_list("at", "amount"):
+            net[at] = net.get(at, Decimal(0)) + amount
+        if any(total >= rule.single for total in net.values()):
+            return True
+    if rule.cumulative is not None and rule.period_days:
+        start, end = (pending.period_start, pending.period_end) if pending.period_start and pending.period_end \
+            else rules.period_bounds(anchor, rule.period_days, timezone.now())
+        if rules.period_total(_purchases(agent.pk, [(start, end)]), start, end) >= rule.cumulative:
+            return True
+    return False
+
+
 def _pending(agent_id: int) -> UpgradeRequest | None:
     return UpgradeRequest.objects.select_for_update().select_related("level") \
         .filter(agent_id=agent_id, status=UpgradeStatus.PENDING).first()
