@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories as f
+from tests.browser import sign_in
 from weishang.agents import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -21,14 +22,7 @@ def test_team_on_a_phone(browser, live_server, transactional_db, tmp_path):
     leaf = f.agent(low_l, upline=mids[0], name="二级小林")
     services.record_purchase_volume(leaf, Decimal("1280.00"), timezone.now())
 
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 780}, is_mobile=True)
-    page = ctx.new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/?next=/agent/")
-    page.fill("input[name=phone]", "139 1234 5601")
-    page.fill("input[name=password]", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/agent/")
+    page = sign_in(browser, live_server, "139 1234 5601", "/agent/", viewport={"width": 375, "height": 780})
     hub = page.inner_text("main")
     assert "我的代理" in hub and "总代张丽" in hub and "¥1,280.00" in hub
     page.click("text=我的团队")
@@ -47,4 +41,4 @@ def test_team_on_a_phone(browser, live_server, transactional_db, tmp_path):
     assert "¥1,280.00" in page.inner_text("main") and "还没有下级代理" in page.inner_text("main")
     page.screenshot(path=str(tmp_path / "team-phone.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    ctx.close()
+    page.context.close()

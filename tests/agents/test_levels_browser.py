@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories as f
+from tests.browser import sign_in
 from weishang.agents import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,17 +32,10 @@ def test_my_level_on_a_phone(browser, live_server, transactional_db, _chinese):
     me = f.agent(two, name="二级小李", user=f.user(phone="+8613912340077"))
     services.record_purchase_volume(me, Decimal("2000"), timezone.now())
 
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 780}, is_mobile=True)
-    page = ctx.new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/?next=/agent/level/")
-    page.fill("input[name=phone]", "139 1234 0077")
-    page.fill("input[name=password]", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/agent/level/")
+    page = sign_in(browser, live_server, "139 1234 0077", "/agent/level/", viewport={"width": 375, "height": 780})
     text = page.inner_text("main")
     assert "我的级别" in text and "二级" in text and "下一级别：一级" in text
     assert "还需进货 ¥6,000.00" in text and "¥90.00" in text
     assert page.eval_on_selector("progress.lv-bar", "el => el.value") == 25
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    ctx.close()
+    page.context.close()

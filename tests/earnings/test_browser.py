@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories as f
+from tests.browser import sign_in
 from weishang.earnings import services as S
 from weishang.earnings.models import Withdrawal
 
@@ -27,14 +28,7 @@ def test_agent_withdraws_on_a_phone(browser, live_server, transactional_db, tmp_
     S.mark_received("WS-P1", timezone.now() - timedelta(days=8))
     S.release_due()
 
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 780}, is_mobile=True)
-    page = ctx.new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/?next=/earnings/")
-    page.fill("input[name=phone]", "139 1234 0001")
-    page.fill("input[name=password]", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/earnings/")
+    page = sign_in(browser, live_server, "139 1234 0001", "/earnings/")
     text = page.inner_text("main")
     assert "¥880.00" in text and "¥90.00" in text and "WS-P2" in text and "收货后 7 天" in text
     page.on("dialog", lambda d: d.accept())
@@ -53,4 +47,4 @@ def test_agent_withdraws_on_a_phone(browser, live_server, transactional_db, tmp_
     assert Withdrawal.objects.get().amount == 500
     assert "¥380.00" in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    ctx.close()
+    page.context.close()

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from tests import factories as f
+from tests.browser import sign_in
 from weishang.catalog.demo import demo_gtin
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -22,14 +23,8 @@ def test_hq_creates_a_sku_fixes_the_price_error_and_consumer_sees_it(browser, li
     f.user(phone="+8613800000009", is_staff=True, is_superuser=True, name="总部管理员")
     product = f.product(name="澜溪积雪草修护霜", line=f.product_line(name="修护舒缓系列"))
 
-    desk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = desk.new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=phone]", "138 0000 0009")
-    page.fill("input[name=password]", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    page = sign_in(browser, live_server, "138 0000 0009", "/admin/", ask_for=False,
+                   viewport={"width": 1280, "height": 900}, mobile=False)
 
     page.goto(f"{live_server.url}/admin/catalog/sku/add/")
     # product is an autocomplete (select2) field: open it, search, pick
@@ -55,7 +50,7 @@ def test_hq_creates_a_sku_fixes_the_price_error_and_consumer_sees_it(browser, li
     page.wait_for_url(f"{live_server.url}/admin/catalog/sku/")
     sku = SKU.objects.get(code="LX-CA-80")
     assert (sku.product_id, sku.retail_price, sku.floor_price) == (product.pk, Decimal("268.00"), Decimal("218.00"))
-    desk.close()
+    page.context.close()
 
     phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
                                 has_touch=True)

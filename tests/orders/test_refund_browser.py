@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as f
+from tests.browser import sign_in
 from tests.orders.helpers import build_tree, give, png
 from weishang.orders import services as orders
 from weishang.orders.models import Order, OrderStatus
@@ -18,15 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def login(browser, live_server, phone: str, nxt: str):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 780}, is_mobile=True)
-    page = ctx.new_page()
-    page.set_default_timeout(15000)
+    page = sign_in(browser, live_server, phone, nxt)
     page.on("dialog", lambda d: d.accept())
-    page.goto(f"{live_server.url}/accounts/login/?next={nxt}")
-    page.fill("input[name=phone]", phone)
-    page.fill("input[name=password]", f.PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}{nxt}")
     return page
 
 
