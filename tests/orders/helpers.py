@@ -56,3 +56,28 @@ def png(name: str = "proof.png"):
     buf = io.BytesIO()
     Image.new("RGB", (4, 4), "white").save(buf, "PNG")
     return SimpleUploadedFile(name, buf.getvalue(), content_type="image/png")
+
+
+def pay_offline(order, buyer, confirmed_by):
+    """The buyer pays by offline transfer (a proof image) and the payee confirms it; the
+    order, refreshed."""
+    from weishang.payments import services as pay
+
+    payment = pay.pay(order_no=order.no, user=buyer, method="offline", proof=png())
+    pay.confirm(payment_id=payment.pk, user=confirmed_by)
+    order.refresh_from_db()
+    return order
+
+
+def paid_restock(t: Tree, n: int = 10):
+    """The low agent's restock of n units of t.sku from its upline, paid from a prepaid
+    balance HQ topped up."""
+    from weishang.orders import services as orders
+    from weishang.payments import services as pay
+
+    give(t.mid, t.sku, n)
+    order = orders.create_restock(user=t.low.user, lines=[(t.sku.pk, n)])
+    pay.hq_topup(agent=t.low, amount="10000", currency="CNY", reason="test", user=t.hq_user)
+    pay.pay(order_no=order.no, user=t.low.user, method="prepaid")
+    order.refresh_from_db()
+    return order

@@ -7,10 +7,9 @@ import pytest
 
 from tests import factories as f
 from tests.browser import sign_in
-from tests.orders.helpers import build_tree, give, png
+from tests.orders.helpers import build_tree, give, pay_offline
 from weishang.orders import services as orders
 from weishang.orders.models import Order, OrderStatus
-from weishang.payments import services as pay
 
 ADDRESS = {"name": "张三", "phone": "+8613912345678", "province_code": "110000", "city_code": "110100",
            "district_code": "110101", "detail": "东华门街道 1 号"}
@@ -35,8 +34,7 @@ def test_consumer_requests_and_shop_agent_approves_a_refund(browser, live_server
     consumer = f.user(phone="+8613912340077")
     order = orders.create_consumer_order(user=consumer, shop_agent_id=t.mid.pk, lines=[(t.sku.pk, 2)],
                                          address=ADDRESS)
-    payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
-    pay.confirm(payment_id=payment.pk, user=t.mid.user)
+    pay_offline(order, consumer, t.mid.user)
 
     page = login(browser, live_server, "139 1234 0077", f"/orders/{order.no}/")
     page.click("#refund summary")

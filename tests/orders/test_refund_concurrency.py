@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.orders.helpers import build_tree, give, png
+from tests.orders.helpers import build_tree, give, pay_offline
 from tests.threads import needs_shared_database, run_together
 from weishang.core.errors import DomainError
 from weishang.ledger.models import Account, Journal
@@ -15,7 +15,6 @@ from weishang.ledger.selectors import drift, unbalanced_journals
 from weishang.orders import refunds
 from weishang.orders import services as orders
 from weishang.orders.models import Order, Refund, RefundKind
-from weishang.payments import services as pay
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -37,9 +36,7 @@ def paid(factories):
     consumer = factories.user()
     order = orders.create_consumer_order(user=consumer, shop_agent_id=t.mid.pk, lines=[(t.sku.pk, 3)],
                                          address=ADDRESS)
-    payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
-    pay.confirm(payment_id=payment.pk, user=t.mid.user)
-    order.refresh_from_db()
+    pay_offline(order, consumer, t.mid.user)
     return t, order, consumer
 
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories as F
-from tests.orders.helpers import build_tree, give, png
+from tests.orders.helpers import build_tree, give, pay_offline
 from weishang.core.errors import DomainError
 from weishang.earnings import services as earnings
 from weishang.earnings.models import Earning, EarningLine
@@ -74,8 +74,7 @@ def _scenario(data):
             consumer = F.user()
             order = orders.create_consumer_order(user=consumer, shop_agent_id=shop.pk, lines=lines, address=ADDRESS,
                                                  shared_by_id=sharer.pk if data.draw(st.booleans()) else None)
-            payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
-            pay.confirm(payment_id=payment.pk, user=shop.user)
+            pay_offline(order, consumer, shop.user)
         paid.append(Order.objects.get(pk=order.pk))
 
     for step in range(data.draw(st.integers(1, 6))):

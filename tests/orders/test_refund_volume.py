@@ -9,25 +9,15 @@ from decimal import Decimal
 import pytest
 
 from tests.agents.recompute import assert_counters_match
-from tests.orders.helpers import give
+from tests.orders.helpers import give, paid_restock, pay_offline
 from weishang.agents import selectors
 from weishang.agents.models import Agent, AgentPurchase
 from weishang.orders import refunds
 from weishang.orders import services as orders
 from weishang.orders.models import RefundKind
-from weishang.payments import services as pay
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def paid_restock(t, n=10):
-    give(t.mid, t.sku, n)
-    order = orders.create_restock(user=t.low.user, lines=[(t.sku.pk, n)])
-    pay.hq_topup(agent=t.low, amount="10000", currency="CNY", reason="test", user=t.hq_user)
-    pay.pay(order_no=order.no, user=t.low.user, method="prepaid")
-    order.refresh_from_db()
-    return order
 
 
 def volume(agent) -> tuple[Decimal, Decimal]:
@@ -74,16 +64,13 @@ def test_cancelling_a_paid_restock_takes_it_back(tree):
 
 
 def test_a_consumer_refund_leaves_the_shops_volume_alone(tree, factories, address):
-    from tests.orders.helpers import png
 
     paid_restock(tree)
     give(tree.mid, tree.sku, 5)
     consumer = factories.user()
     order = orders.create_consumer_order(user=consumer, shop_agent_id=tree.mid.pk, lines=[(tree.sku.pk, 2)],
                                          address=address)
-    payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
-    pay.confirm(payment_id=payment.pk, user=tree.mid.user)
-    order.refresh_from_db()
+    pay_offline(order, consumer, tree.mid.user)
     refunds.cancel_paid(order, actor=tree.hq_user, reason="x")
     assert volume(tree.low)[0] == D("900.00") and volume(tree.mid) == (D(0), D("900.00"))
     assert not AgentPurchase.objects.filter(amount__lt=0).exists()

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.orders.helpers import give, png, qty
+from tests.orders.helpers import give, paid_restock, pay_offline, qty
 from weishang.core.errors import Conflict, DomainError, PermissionDenied
 from weishang.earnings.models import Earning, EarningLine
 from weishang.inventory.models import StockMovement
@@ -21,7 +21,6 @@ from weishang.ledger.selectors import drift, unbalanced_journals
 from weishang.orders import refunds
 from weishang.orders import services as orders
 from weishang.orders.models import Order, OrderStatus, Refund, RefundKind, RefundRequestStatus
-from weishang.payments import services as pay
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -39,15 +38,6 @@ def ledger_clean() -> None:
     assert bal("payment_clearing") == 0  # what came in went out: to earnings or back to the buyer
 
 
-def paid_restock(t, n=10):
-    give(t.mid, t.sku, n)
-    order = orders.create_restock(user=t.low.user, lines=[(t.sku.pk, n)])
-    pay.hq_topup(agent=t.low, amount="10000", currency="CNY", reason="test", user=t.hq_user)
-    pay.pay(order_no=order.no, user=t.low.user, method="prepaid")
-    order.refresh_from_db()
-    return order
-
-
 def paid_consumer(t, factories, address, lines=None, shop=None):
     shop = shop or t.mid
     give(shop, t.sku, 5)
@@ -55,9 +45,7 @@ def paid_consumer(t, factories, address, lines=None, shop=None):
     consumer = factories.user()
     order = orders.create_consumer_order(user=consumer, shop_agent_id=shop.pk,
                                          lines=lines or [(t.sku.pk, 2), (t.sku2.pk, 3)], address=address)
-    payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
-    pay.confirm(payment_id=payment.pk, user=shop.user)
-    order.refresh_from_db()
+    pay_offline(order, consumer, shop.user)
     return order, consumer
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from tests.orders.helpers import give, png
+from tests.orders.helpers import give, pay_offline
 from weishang.earnings import services as earnings
 from weishang.earnings.models import Earning
 from weishang.earnings.rules import RuleKind
@@ -17,7 +17,6 @@ from weishang.ledger.selectors import drift, unbalanced_journals
 from weishang.orders import services as orders
 from weishang.orders import sharing
 from weishang.orders.models import FeeRule, FeeTemplate, Order
-from weishang.payments import services as pay
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -50,9 +49,7 @@ def buy_through(link: str, shop, sku, consumer, qty=2, key="k1") -> Order:
     r = c.post(f"/orders/shop/{shop.pk}/checkout/", {**FORM, "idempotency_key": key})
     assert r.status_code == 302, r.content[:1500]
     order = Order.objects.filter(buyer=consumer).latest("id")
-    payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
-    pay.confirm(payment_id=payment.pk, user=shop.user)
-    order.refresh_from_db()
+    pay_offline(order, consumer, shop.user)
     return order
 
 
@@ -114,9 +111,7 @@ def test_a_sharer_frozen_between_order_and_payment_earns_nothing(tree, factories
                                          address=address, shared_by_id=sharer.pk)
     assert order.shared_by_id == sharer.pk  # active when the order was created
     agents.freeze_agent(sharer, actor=tree.hq_user, reason="价格投诉")
-    payment = pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
-    pay.confirm(payment_id=payment.pk, user=tree.mid.user)
-    order.refresh_from_db()
+    pay_offline(order, consumer, tree.mid.user)
     assert order.status == "paid" and order.shared_by_id == sharer.pk  # who shared stays on record
     assert not Earning.objects.filter(kind=RuleKind.SHARE).exists()
     assert Earning.objects.filter(order_ref=order.no, agent=tree.mid).exists()  # the shop is paid as usual
@@ -126,6 +121,5 @@ def test_a_sharer_frozen_between_order_and_payment_earns_nothing(tree, factories
     give(tree.mid, tree.sku, 1)
     order2 = orders.create_consumer_order(user=consumer, shop_agent_id=tree.mid.pk, lines=[(tree.sku.pk, 1)],
                                           address=address, shared_by_id=sharer.pk)
-    payment = pay.pay(order_no=order2.no, user=consumer, method="offline", proof=png())
-    pay.confirm(payment_id=payment.pk, user=tree.mid.user)
+    pay_offline(order2, consumer, tree.mid.user)
     assert Earning.objects.get(kind=RuleKind.SHARE).order_ref == order2.no
