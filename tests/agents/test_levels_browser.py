@@ -18,7 +18,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture
 def _chinese(settings):
     settings.LANGUAGE_CODE = "zh-hans"
-    settings.SECURE_SSL_REDIRECT = False
 
 
 def test_my_level_on_a_phone(browser, live_server, transactional_db, _chinese):

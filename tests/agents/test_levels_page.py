@@ -13,11 +13,6 @@ from weishang.agents import services, upgrades
 from weishang.agents.level_models import UpgradeRequest
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    settings.SECURE_SSL_REDIRECT = False
-
-
 @pytest.fixture
 def setup(factories):
     top = factories.level(1, "总代", upgrade_single_purchase=Decimal("10000"), upgrade_needs_approval=True)

@@ -16,11 +16,6 @@ from weishang.orders.models import OrderLine, OrderShare
 from weishang.payments import services as pay
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    settings.SECURE_SSL_REDIRECT = False
-
-
 @pytest.fixture
 def chain(factories):
     """总代 T ← 一级 M ← 二级 B; 一级 is reached by one restock of at least 900."""

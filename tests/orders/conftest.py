@@ -23,11 +23,6 @@ def money():
     return lambda s: Decimal(s)
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # With DATABASE_URL set, HTTPS defaults on and the test client's http requests would be redirected.
-    settings.SECURE_SSL_REDIRECT = False
-
 
 @pytest.fixture(autouse=True)
 def _fresh_fee_templates():

@@ -11,18 +11,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def live_server(transactional_db, _plain_http):
-    """A live server started after the settings override (SecurityMiddleware reads
-    SECURE_SSL_REDIRECT once, when the server's handler is built)."""
-    from pytest_django.live_server_helper import LiveServer
-
-    server = LiveServer("localhost")
-    yield server
-    server.stop()
-
-
-def test_cascade_with_htmx(live_server, browser):
+def test_cascade_with_htmx(live_server, browser, transactional_db):
     page = browser.new_page()
     page.goto(f"{live_server.url}/region-form/")
     page.select_option("#id_region_0", "440000")
