@@ -1,3 +1,5 @@
+import functools
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -119,3 +121,22 @@ def test_prefix_contains_and_check_code():
     assert e.value.code == "unknown_region"
     with pytest.raises(ValidationError):
         d.check_code("x")
+
+
+
+def test_the_table_is_built_once_when_first_used_from_many_threads(monkeypatch):
+    """Request threads that all need the table at once wait for one build (building it in
+    parallel parsed the npm data concurrently: CPython 3.11 raised SystemError)."""
+    from tests.threads import run_together
+
+    d.clear_cache()
+    builds = []
+    build = d._build_table.__wrapped__
+
+    def counted():
+        builds.append(1)
+        return build()
+
+    monkeypatch.setattr(d, "_build_table", functools.lru_cache(maxsize=1)(counted))
+    assert run_together(8, lambda i: d.get("440300").name) == ["深圳市"] * 8
+    assert builds == [1]

