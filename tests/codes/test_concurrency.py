@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
-from tests.threads import run_together
+from tests.threads import needs_shared_database, run_together
 from weishang.codes import services
 from weishang.codes.location import Place
 from weishang.codes.models import CodeState, ScanEvent
 
 from .conftest import code_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), needs_shared_database]
 
 THREADS = 12
 
 
-def _shared_db() -> bool:
-    if connection.vendor != "sqlite":
-        return True
-    name = str(connection.settings_dict["NAME"])
-    return "memory" not in name and name != ""
-
-
 def test_simultaneous_scans_of_one_code_are_all_counted(batch, hq, net):
-    if not _shared_db():
-        pytest.skip("threads need a shared database: PostgreSQL, or SQLite on a file")
     services.scan_out(user=hq, shipment=services.open_shipment(user=hq, to_agent=net[0]),
                       code=code_of(batch, batch.case_start))
     serial = batch.serial_start

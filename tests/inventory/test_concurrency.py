@@ -2,56 +2,32 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
 
 from tests.orders.helpers import build_tree, give
+from tests.threads import needs_shared_database, run_together
 from weishang.core.errors import DomainError
 from weishang.inventory import selectors as stock_selectors
 from weishang.inventory.models import Stock
 from weishang.orders import services
 from weishang.orders.models import Order
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), needs_shared_database]
 
 THREADS = 12
 UNITS = 5
 
 
-def _file_or_server_db() -> bool:
-    if connection.vendor != "sqlite":
-        return True
-    name = str(connection.settings_dict["NAME"])
-    return "memory" not in name and name != ""
-
-
 def _race(fn) -> tuple[list, list]:
-    ok, refused = [], []
-    barrier = threading.Barrier(THREADS)
-
-    def worker(i):
-        try:
-            barrier.wait()
-            ok.append(fn(i))
-        except DomainError as exc:
-            refused.append(exc.code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return ok, refused
+    """What THREADS simultaneous calls returned, and the codes of the domain errors raised."""
+    results = run_together(THREADS, fn, expected=(DomainError,))
+    return ([r for r in results if not isinstance(r, DomainError)],
+            [r.code for r in results if isinstance(r, DomainError)])
 
 
 def test_consumers_race_for_the_last_units(factories):
-    if not _file_or_server_db():
-        pytest.skip("threads need a shared database: PostgreSQL, or SQLite on a file (SQLITE_TEST_PATH)")
     tree = build_tree(factories)
     give(tree.mid, tree.sku, UNITS)
     buyers = [factories.user() for _ in range(THREADS)]
@@ -67,8 +43,6 @@ def test_consumers_race_for_the_last_units(factories):
 
 
 def test_restocks_race_for_the_uplines_last_units(factories):
-    if not _file_or_server_db():
-        pytest.skip("threads need a shared database: PostgreSQL, or SQLite on a file (SQLITE_TEST_PATH)")
     tree = build_tree(factories)
     l3 = tree.levels[2]
     buyers = [factories.agent(l3, upline=tree.mid) for _ in range(THREADS)]
@@ -96,8 +70,6 @@ def test_restocks_race_for_the_uplines_last_units(factories):
 
 
 def test_paying_one_order_from_many_threads_charges_once(factories):
-    if not _file_or_server_db():
-        pytest.skip("threads need a shared database: PostgreSQL, or SQLite on a file (SQLITE_TEST_PATH)")
     from weishang.payments import services as pay
     from weishang.payments.models import Payment
 
