@@ -107,7 +107,7 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', reverse("earnings:batch_xlsx", args=[obj.pk]), _("download"))
 
 
-class LinkAdmin(admin.ModelAdmin):
+class LinkAdmin(ReadOnlyAdmin):
     """A menu entry that opens one of the custom HQ pages."""
 
     url_name = ""
@@ -116,15 +116,6 @@ class LinkAdmin(admin.ModelAdmin):
         from django.shortcuts import redirect
 
         return redirect(self.url_name)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CompliancePage)
