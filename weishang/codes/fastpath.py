@@ -86,31 +86,29 @@ class FastPath:
 
         return views.verify_answer, codes_api.verify_answer, api
 
-    def may_take(self, environ: dict) -> bool:
-        """A cheap first look (no request object): a GET of one of the two URLs."""
+    def match(self, environ: dict) -> tuple[str, str] | None:
+        """A cheap first look, before any request object: the kind ("page" or "api") and
+        code of a GET of one of the two URLs, else None."""
         if environ.get("REQUEST_METHOD") != "GET":
-            return False
+            return None
         path = environ.get("PATH_INFO", "")
-        return PAGE.fullmatch(path) is not None or API.fullmatch(path) is not None
-
-    def admit(self, request: HttpRequest) -> tuple[str, str] | None:
-        """The kind and code, or None when this request must take Django's full path."""
-        if request.method != "GET" or settings.SESSION_COOKIE_NAME in request.COOKIES:
-            return None
-        path = request.path_info
         m = PAGE.fullmatch(path)
-        hit = ("page", m.group(1)) if m is not None else None
-        if hit is None:
-            m = API.fullmatch(path)
-            hit = ("api", m.group(1)) if m is not None else None
-        if hit is None:
-            return None
+        if m is not None:
+            return "page", m.group(1)
+        m = API.fullmatch(path)
+        return ("api", m.group(1)) if m is not None else None
+
+    def admit(self, request: HttpRequest) -> bool:
+        """False when this request must take Django's full path: a session cookie, or a host,
+        scheme or www redirect the middleware would answer."""
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return False
         try:
             if self.security.process_request(request) or self.common.process_request(request):
-                return None  # a redirect (HTTPS, PREPEND_WWW): Django's own path
+                return False  # a redirect (HTTPS, PREPEND_WWW): Django's own path
         except DisallowedHost:
-            return None  # Django answers 400 and logs it
-        return hit
+            return False  # Django answers 400 and logs it
+        return True
 
     def answer(self, request: HttpRequest, kind: str, code: str) -> Answer | HttpResponse:
         """A 200 as an Answer (for `direct`), anything else as the HttpResponse Django's stack
@@ -190,11 +188,11 @@ class FastPathMixin:
         fast = self.fast_path
         if fast is None:
             fast = self.fast_path = FastPath()
-        if not fast.may_take(environ):
+        hit = fast.match(environ)
+        if hit is None:
             return super().__call__(environ, start_response)  # type: ignore[misc]
         request = self.request_class(environ)  # type: ignore[attr-defined]
-        hit = fast.admit(request)
-        if hit is None:
+        if not fast.admit(request):
             return super().__call__(environ, start_response)  # type: ignore[misc]
         # What Django's WSGIHandler.__call__ does around get_response
         set_script_prefix(get_script_name(environ))
