@@ -211,17 +211,16 @@ def seller(agent_id: int) -> Seller | None:
     """A miss (every scan of an agent not seen for SELLER_TTL seconds, which with many agents
     is most scans) is one SQL statement: agent, level and active certificate together.
     Through the ORM it was two queries and ~1.5 ms, more than the rest of the scan."""
+    from weishang.certificates.models import CertificateStatus
     from weishang.certificates.selectors import lookup_path_of
 
-    row = fetch_one(_seller_sql(connections[DEFAULT_DB_ALIAS].vendor), [_ACTIVE, agent_id])
+    # at most one active certificate per agent (a constraint)
+    row = fetch_one(_seller_sql(connections[DEFAULT_DB_ALIAS].vendor), [CertificateStatus.ACTIVE, agent_id])
     if row is None:
         return None
     name, level, province, city, certificate = row
     return Seller(id=agent_id, name=name, masked_name=mask_name(name), level=str(level or ""),
                   province_code=province or "", city_code=city or "", certificate_path=lookup_path_of(certificate))
-
-
-_ACTIVE = "active"  # CertificateStatus.ACTIVE (a test checks); at most one per agent (a constraint)
 
 
 @functools.cache
