@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,13 +108,9 @@ def _still_meets(agent: Agent, pending: UpgradeRequest) -> bool:
     at its purchase's time): one restock since the agent joined, or the total of the
     request's period (the current period when the request came from a single restock)."""
     rule, anchor = pending.level.rule, period_anchor(agent)
-    if rule.single is not None:
-        net: dict[datetime, Decimal] = {}
-        for at, amount in AgentPurchase.objects.filter(agent_id=agent.pk, at__gte=anchor).order_by() \
-                .values_list("at", "amount"):
-            net[at] = net.get(at, Decimal(0)) + amount
-        if any(total >= rule.single for total in net.values()):
-            return True
+    if rule.single is not None and AgentPurchase.objects.filter(agent_id=agent.pk, at__gte=anchor).order_by() \
+            .values("at").annotate(net=Sum("amount")).filter(net__gte=rule.single).exists():
+        return True
     if rule.cumulative is not None and rule.period_days:
         start, end = (pending.period_start, pending.period_end) if pending.period_start and pending.period_end \
             else rules.period_bounds(anchor, rule.period_days, timezone.now())
