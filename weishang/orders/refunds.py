@@ -18,7 +18,9 @@ agent or HQ (orders permission) approves or rejects it with a reason. Approval r
   to the cent, which puts the refunded amount back into PAYMENT_CLEARING;
 * the same amount leaves PAYMENT_CLEARING to where the buyer's money came from, through
   the payment provider (`Provider.refund_lines`: the buyer's prepaid balance, or the
-  payee who holds an offline transfer and pays it back), journal `order:refund:<no>:<id>`.
+  payee who holds an offline transfer and pays it back), journal `order:refund:<no>:<id>`;
+  an online payment's refund waits in REFUND_CLEARING while `Provider.refund` asks the
+  provider, and leaves it on the provider's verified refund notification.
 
 A refund can never exceed what was paid (remaining amounts per line, and a database
 check), is idempotent by key per order, and a request is decided once (conditional
@@ -310,6 +312,7 @@ def _pay_back(order: Order, refund_obj: Refund, actor) -> None:
          lines=[(clearing, -refund_obj.amount), *provider.refund_lines(payment, refund_obj.amount)],
          ref_type="order", ref_id=order.no, created_by=actor,
          memo=f"refund {order.no} ({payment.method})")
+    provider.refund(payment, refund_obj, actor)  # online providers: the provider refund request
 
 
 def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind.FULL,

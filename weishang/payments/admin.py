@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Payment, TopUp
+from .models import Payment, ProviderNotification, ProviderRefund, TopUp
 
 
 @admin.register(Payment)
@@ -9,7 +9,7 @@ class PaymentAdmin(admin.ModelAdmin):
 
     list_display = ("order", "method", "amount", "currency", "status", "payer", "payee_agent", "created_at")
     list_filter = ("method", "status")
-    search_fields = ("order__no", "payer__phone", "reference")
+    search_fields = ("order__no", "payer__phone", "reference", "trade_no", "provider_ref")
     readonly_fields = [f.name for f in Payment._meta.fields]
 
     def has_add_permission(self, request):
@@ -31,3 +31,32 @@ class TopUpAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderNotification)
+class ProviderNotificationAdmin(ReadOnly):
+    """What the providers sent, as received: refused and for-review ones are the work list."""
+
+    list_display = ("created_at", "provider", "kind", "trade_no", "verified", "outcome", "error")
+    list_filter = ("outcome", "provider", "verified", "kind")
+    search_fields = ("trade_no", "event_id", "error")
+    readonly_fields = [f.name for f in ProviderNotification._meta.fields]
+
+
+@admin.register(ProviderRefund)
+class ProviderRefundAdmin(ReadOnly):
+    list_display = ("created_at", "refund_no", "payment", "amount", "currency", "status", "error")
+    list_filter = ("status",)
+    search_fields = ("refund_no", "payment__trade_no", "provider_ref")
+    readonly_fields = [f.name for f in ProviderRefund._meta.fields]

@@ -62,6 +62,10 @@ class Payment(models.Model):
                                    related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     reject_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # Online providers: our trade number sent to the provider (out_trade_no), and the
+    # provider's own transaction id once a verified notification or query names it.
+    trade_no = models.CharField(_("trade number"), max_length=32, blank=True, db_index=True)
+    provider_ref = models.CharField(_("provider transaction"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -105,4 +109,70 @@ class TopUp(models.Model):
     class Meta:
         verbose_name = _("prepaid top-up")
         verbose_name_plural = _("prepaid top-ups")
+        ordering = ["-id"]
+
+
+class NotificationOutcome(models.TextChoices):
+    APPLIED = "applied", _("applied")
+    IGNORED = "ignored", _("no effect")
+    REVIEW = "review", _("accepted: for review")
+    REFUSED = "refused", _("refused: for review")
+
+
+class ProviderNotification(models.Model):
+    """Every notification an online provider sent (and every query answer the pending job
+    applied), stored before it has any effect. A provider's event id is stored once: a
+    repeat is answered as success without effect. Refused ones stay here for review."""
+
+    provider = models.CharField(_("provider"), max_length=20)
+    # Empty when the notification could not be verified (its id cannot be trusted).
+    event_id = models.CharField(_("event id"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, blank=True)  # "payment" / "refund"
+    trade_no = models.CharField(_("trade number"), max_length=32, blank=True, db_index=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    body = models.TextField(_("raw body"), blank=True)
+    verified = models.BooleanField(_("signature verified"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=NotificationOutcome.choices)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="notifications", verbose_name=_("payment"))
+    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("provider notification")
+        verbose_name_plural = _("provider notifications")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], condition=~models.Q(event_id=""),
+                                    name="payments_notification_once"),
+        ]
+
+
+class ProviderRefundStatus(models.TextChoices):
+    PENDING = "pending", _("sent to the provider")
+    SUCCEEDED = "succeeded", _("refunded")
+    FAILED = "failed", _("failed: for review")
+
+
+class ProviderRefund(models.Model):
+    """A refund of an online payment asked from the provider. The amount waits in
+    REFUND_CLEARING until the provider's verified refund notification says it is done."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="provider_refunds",
+                                verbose_name=_("payment"))
+    refund = models.OneToOneField("orders.Refund", on_delete=models.PROTECT, related_name="provider_refund",
+                                  verbose_name=_("refund"))
+    refund_no = models.CharField(_("refund number"), max_length=64, unique=True)  # out_refund_no
+    amount = money(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(_("status"), max_length=10, choices=ProviderRefundStatus.choices,
+                              default=ProviderRefundStatus.PENDING)
+    provider_ref = models.CharField(_("provider refund id"), max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("provider refund")
+        verbose_name_plural = _("provider refunds")
         ordering = ["-id"]

@@ -3,9 +3,9 @@
 A provider gets a Payment that the payments service created (status SUBMITTED) and
 either settles it at once (`start` returns True: prepaid balance) or leaves it waiting
 for an outside confirmation (offline transfer: the payee confirms the proof; WeChat Pay /
-Alipay: a verified callback). Settlement always goes through
-`weishang.payments.services.settle`, which posts payer → PAYMENT_CLEARING and marks the
-order paid. Adding WeChat Pay or Alipay means adding a class here and registering it.
+Alipay / the sandbox: a verified notification, `weishang.payments.online`). Settlement
+always goes through `weishang.payments.services.settle`, which posts payer →
+PAYMENT_CLEARING and marks the order paid.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Provider:
     # Who may use it: "agent" (restocks, pick-ups) and/or "consumer" (shop orders).
     payers: tuple[str, ...] = ()
     needs_confirmation = False
+    online = False  # paid at an outside provider that notifies (weishang.payments.online)
 
     def start(self, payment: Payment) -> bool:
         """Begin paying; return True if the payment settled at once."""
@@ -48,6 +49,12 @@ class Provider:
         if len(sources) != 1:
             raise NotImplementedError("a provider with several source accounts must split its refunds")
         return [(sources[0][0], Decimal(amount))]
+
+    def refund(self, payment: Payment, refund_obj, actor) -> None:
+        """Called after the refund journal is posted (same transaction). A provider that pays
+        back through an outside API asks for it here; the ledger lines are the whole refund
+        for the others."""
+        return None
 
 
 class PrepaidProvider(Provider):
@@ -96,9 +103,16 @@ class OfflineTransferProvider(Provider):
 PROVIDERS: dict[str, Provider] = {p.code: p for p in (PrepaidProvider(), OfflineTransferProvider())}
 
 
+def available() -> dict[str, Provider]:
+    """The built-in providers and the online ones this deployment configured."""
+    from .online import configured
+
+    return {**PROVIDERS, **configured()}
+
+
 def get(code: str) -> Provider | None:
-    return PROVIDERS.get(code)
+    return available().get(code)
 
 
 def choices_for(role: str) -> list[tuple[str, str]]:
-    return [(p.code, p.label) for p in PROVIDERS.values() if role in p.payers]
+    return [(p.code, p.label) for p in available().values() if role in p.payers]

@@ -58,8 +58,14 @@ def pay(*, order_no: str, user, method: str, proof=None, reference: str = "") ->
         if order.buyer_agent is not None and not order.buyer_agent.can_trade:
             raise DomainError(_("Your agent account is frozen or expired; you cannot trade now."),
                               code="agent_not_active", status=403)
-        if Payment.objects.filter(order=order, status=PaymentStatus.SUBMITTED).exists():
-            raise Conflict(_("A payment for this order is waiting for confirmation."), code="payment_pending")
+        waiting = Payment.objects.filter(order=order, status=PaymentStatus.SUBMITTED).first()
+        if waiting is not None:
+            waiting_provider = providers.get(waiting.method)
+            if not (waiting_provider and waiting_provider.online):
+                raise Conflict(_("A payment for this order is waiting for confirmation."), code="payment_pending")
+            if waiting.method == method:
+                return waiting  # back to the same provider's checkout
+            _replace_online(waiting, waiting_provider)
         if provider.needs_confirmation and not proof:
             raise DomainError(_("Upload the transfer proof."), code="proof_required",
                               fields={"proof": [_("Upload the transfer proof.")]})
@@ -74,6 +80,25 @@ def pay(*, order_no: str, user, method: str, proof=None, reference: str = "") ->
         if provider.start(payment):
             settle(payment, actor=user)
         return payment
+
+
+def _replace_online(payment: Payment, provider) -> None:
+    """The payer chose another way to pay: the waiting online payment is closed here and,
+    after commit, at the provider. Money that still arrives for it is kept for review
+    (notifications: outcome "review")."""
+    Payment.objects.filter(pk=payment.pk, status=PaymentStatus.SUBMITTED).update(
+        status=PaymentStatus.REJECTED, decided_at=timezone.now(),
+        reject_reason=str(_("Replaced by another payment method."))[:200])
+
+    def close() -> None:
+        from .online import ProviderUnavailable
+
+        try:
+            provider.close(payment)
+        except ProviderUnavailable:
+            pass  # the provider's own expiry closes it; a late payment is flagged for review
+
+    transaction.on_commit(close)
 
 
 def settle(payment: Payment, *, actor) -> Payment:

@@ -7,3 +7,11 @@ def purge_idempotency_keys() -> int:
     from weishang.core.idempotency import purge
 
     return purge()
+
+
+@shared_task(name="weishang.payments.tasks.query_pending_online_payments")
+def query_pending_online_payments() -> dict:
+    """Ask the provider about online payments waiting too long (a lost notification)."""
+    from .notifications import query_pending
+
+    return query_pending()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import online_views, views
 
 app_name = "payments"
 URL_PREFIX = "payments/"
@@ -12,4 +12,8 @@ urlpatterns = [
     path("hq/topup/", views.hq_topup, name="hq_topup"),
     path("<int:payment_id>/confirm/", views.confirm, name="confirm"),
     path("<int:payment_id>/reject/", views.reject, name="reject"),
+    path("checkout/<int:payment_id>/", online_views.checkout, name="checkout"),
+    path("checkout/<int:payment_id>/status/", online_views.checkout_status, name="checkout_status"),
+    path("notify/<str:provider>/", online_views.notify, name="notify"),
+    path("sandbox/<str:trade_no>/", online_views.sandbox, name="sandbox"),
 ]

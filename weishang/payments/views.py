@@ -29,6 +29,7 @@ def pay(request, no: str):
     if order is None:
         raise Http404
     methods = providers.choices_for(services.payer_role(order))
+    online_codes = [c for c, p in providers.available().items() if p.online]
     balance = None
     agent = Agent.objects.filter(user=request.user).first()
     if agent is not None:
@@ -41,21 +42,26 @@ def pay(request, no: str):
             form = OfflineForm(request.POST, request.FILES)
             if not form.is_valid():
                 return render(request, "payments/pay.html", {"order": order, "methods": methods, "form": form,
-                                                             "balance": balance, "key": new_key()}, status=400)
+                                                             "balance": balance, "key": new_key(),
+                                                             "online_codes": online_codes}, status=400)
         try:
             key = idempotency.key_from(request)
-            idempotency.run(key=key, user=request.user, endpoint="payments.pay",
-                            payload={"no": no, "method": method, "proof": [proof.name, proof.size] if proof else None},
-                            fn=lambda: (201, {"id": services.pay(order_no=no, user=request.user, method=method,
-                                                                 proof=proof,
-                                                                 reference=request.POST.get("reference", "")).pk}))
+            _status, body = idempotency.run(
+                key=key, user=request.user, endpoint="payments.pay",
+                payload={"no": no, "method": method, "proof": [proof.name, proof.size] if proof else None},
+                fn=lambda: (201, {"id": services.pay(order_no=no, user=request.user, method=method, proof=proof,
+                                                     reference=request.POST.get("reference", "")).pk}))
+            provider = providers.get(method)
+            if provider is not None and provider.online:
+                return redirect("payments:checkout", payment_id=body["id"])
             messages.success(request, _("Payment recorded."))
             return redirect("orders:detail", no=no)
         except DomainError as exc:
             add_domain_error(form, exc)
             messages.error(request, exc.message)
     return render(request, "payments/pay.html", {"order": order, "methods": methods, "form": form,
-                                                 "balance": balance, "key": new_key()})
+                                                 "balance": balance, "key": new_key(),
+                                                 "online_codes": online_codes})
 
 
 @login_required

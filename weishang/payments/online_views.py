@@ -1,0 +1,93 @@
+"""Online payment pages: the checkout (waiting for the provider), its status poll, the
+providers' notification endpoints and the sandbox provider's own page."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from weishang.core.errors import DomainError
+
+from . import notifications
+from .models import Payment, PaymentStatus
+from .online import SandboxProvider
+
+log = logging.getLogger("weishang.payments")
+
+
+def _own_payment(request, payment_id: int) -> Payment:
+    payment = Payment.objects.select_related("order").filter(pk=payment_id, payer=request.user).first()
+    if payment is None or notifications.online(payment.method) is None:
+        raise Http404
+    return payment
+
+
+@login_required
+def checkout(request, payment_id: int):
+    """Where the payer continues at the provider, and waits for its notification."""
+    payment = _own_payment(request, payment_id)
+    if payment.status == PaymentStatus.CONFIRMED:
+        messages.success(request, _("Paid. Thank you!"))
+        return redirect("orders:detail", no=payment.order.no)
+    provider = notifications.online(payment.method)
+    assert provider is not None
+    ctx = {"payment": payment, "order": payment.order, "provider": provider, "go": None, "error": ""}
+    if payment.status == PaymentStatus.SUBMITTED:
+        try:
+            ctx["go"] = provider.checkout(
+                payment, return_url=request.build_absolute_uri(reverse("payments:checkout", args=[payment.pk])),
+                user_agent=request.headers.get("User-Agent", ""), client_ip=request.META.get("REMOTE_ADDR", ""))
+        except DomainError as exc:
+            log.warning("payments: checkout %s failed: %s", payment.trade_no, getattr(exc, "detail", exc))
+            ctx["error"] = exc.message
+        if ctx["go"] is not None and ctx["go"].qr:
+            import segno
+
+            ctx["qr_svg"] = segno.make(ctx["go"].qr, error="m").svg_inline(scale=5)
+    return render(request, "payments/checkout.html", ctx, status=502 if ctx["error"] else 200)
+
+
+@login_required
+def checkout_status(request, payment_id: int):
+    """Polled by the checkout page: the payment's state; paid sends the payer to the order."""
+    payment = _own_payment(request, payment_id)
+    if payment.status == PaymentStatus.CONFIRMED:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("orders:detail", args=[payment.order.no])
+        return response
+    return render(request, "payments/_checkout_status.html", {"payment": payment, "order": payment.order})
+
+
+@csrf_exempt
+def notify(request, provider: str):
+    """A provider's asynchronous notification: answered in its own format."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    found = notifications.online(provider)
+    if found is None:
+        raise Http404
+    ok, note = notifications.receive(provider, found.headers_of(request), request.body)
+    return found.answer(ok, note.error if not ok else "")
+
+
+def sandbox(request, trade_no: str):
+    """The sandbox provider's payment page: press pay or fail; it then notifies."""
+    provider = notifications.online("sandbox")
+    payment = Payment.objects.select_related("order").filter(method="sandbox", trade_no=trade_no).first()
+    if not isinstance(provider, SandboxProvider) or payment is None:
+        raise Http404
+    if request.method == "POST":
+        if payment.status != PaymentStatus.SUBMITTED:
+            messages.error(request, _("This payment is closed."))
+        else:
+            event = "TRANSACTION.SUCCESS" if request.POST.get("action") == "pay" else "TRANSACTION.FAIL"
+            provider.deliver(event, payment, transaction_id=f"SBX{payment.pk}")
+        return redirect("payments:checkout", payment_id=payment.pk)
+    return render(request, "payments/sandbox.html", {"payment": payment, "order": payment.order})
