@@ -17,7 +17,7 @@ from weishang.core.errors import DomainError
 
 from . import notifications
 from .models import Payment, PaymentStatus
-from .online import SandboxProvider
+from .online import Checkout, SandboxProvider
 
 log = logging.getLogger("weishang.payments")
 
@@ -38,19 +38,21 @@ def checkout(request, payment_id: int):
         return redirect("orders:detail", no=payment.order.no)
     provider = notifications.online(payment.method)
     assert provider is not None
-    ctx = {"payment": payment, "order": payment.order, "provider": provider, "go": None, "error": ""}
+    ctx: dict = {"payment": payment, "order": payment.order, "provider": provider, "error": ""}
+    go: Checkout | None = None
     if payment.status == PaymentStatus.SUBMITTED:
         try:
-            ctx["go"] = provider.checkout(
+            go = provider.checkout(
                 payment, return_url=request.build_absolute_uri(reverse("payments:checkout", args=[payment.pk])),
                 user_agent=request.headers.get("User-Agent", ""), client_ip=request.META.get("REMOTE_ADDR", ""))
         except DomainError as exc:
             log.warning("payments: checkout %s failed: %s", payment.trade_no, getattr(exc, "detail", exc))
             ctx["error"] = exc.message
-        if ctx["go"] is not None and ctx["go"].qr:
+        if go is not None and go.qr:
             import segno
 
-            ctx["qr_svg"] = segno.make(ctx["go"].qr, error="m").svg_inline(scale=5)
+            ctx["qr_svg"] = segno.make(go.qr, error="m").svg_inline(scale=5)
+    ctx["go"] = go
     return render(request, "payments/checkout.html", ctx, status=502 if ctx["error"] else 200)
 
 
