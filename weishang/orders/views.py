@@ -107,6 +107,8 @@ def order_detail(request, no: str):
     from weishang.payments.services import can_confirm
 
     waiting = [p for p in order.payments.all() if p.status == PaymentStatus.SUBMITTED]
+    # An online payment waiting for its provider never blocks paying (again, or another way).
+    waiting_offline = [p for p in waiting if not p.trade_no]
     open_request = next((r for r in order.refund_requests.all() if r.status == RefundRequestStatus.REQUESTED), None)
     ctx = {
         "order": order, "lines": lines, "is_buyer": order.buyer_id == user.pk,
@@ -120,12 +122,12 @@ def order_detail(request, no: str):
         "refunds": list(order.refunds.all()),
         "can_cancel": order.buyer_id == user.pk and order.status in (OrderStatus.PENDING,
                                                                       OrderStatus.AWAITING_STOCK),
-        "can_pay": order.buyer_id == user.pk and order.status == OrderStatus.PENDING and not waiting,
+        "can_pay": order.buyer_id == user.pk and order.status == OrderStatus.PENDING and not waiting_offline,
         "can_receive": order.buyer_id == user.pk and order.status == OrderStatus.SHIPPED
         and services.fully_shipped(order),
         "can_pass_up": order.status == OrderStatus.AWAITING_STOCK and order.wait_until is not None
         and my_agent_id is not None and order.seller_agent_id == my_agent_id,
-        "confirmable": [p for p in waiting if can_confirm(user, p.payee_agent_id)],
+        "confirmable": [p for p in waiting_offline if can_confirm(user, p.payee_agent_id)],
         "can_ship": order.status in (OrderStatus.PAID, OrderStatus.SHIPPED) and any(getattr(line, "shippable", False) for line in lines),
         "ship_form": ShipForm(), "allowed": states.allowed(order.kind, order.status), "margin": margin,
     }
