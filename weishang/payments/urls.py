@@ -12,4 +12,8 @@ urlpatterns = [
     path("hq/topup/", views.hq_topup, name="hq_topup"),
     path("<int:payment_id>/confirm/", views.confirm, name="confirm"),
     path("<int:payment_id>/reject/", views.reject, name="reject"),
+    path("<int:payment_id>/proof/", views.payment_proof, name="payment_proof"),
+    path("topups/<int:topup_id>/proof/", views.topup_proof, name="topup_proof"),
+    path("collection/", views.collection_details, name="collection_details"),
+    path("collection/<int:details_id>/qr/", views.collection_qr, name="collection_qr"),
 ]
