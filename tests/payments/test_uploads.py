@@ -242,3 +242,24 @@ def test_a_rejected_transfer_is_in_the_history_and_the_order_is_payable_again(cl
     client.force_login(tree.low.user)
     detail = client.get(f"/orders/{order.no}/").content.decode()
     assert "待确认收款" not in detail and f'href="/payments/pay/{order.no}/"' in detail
+
+
+def test_private_root_inside_media_root_fails_the_system_check(settings, tmp_path):
+    from weishang.core.checks import private_media_outside_public_media
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "media" / "private"
+    assert [e.id for e in private_media_outside_public_media()] == ["weishang.E001"]
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    assert private_media_outside_public_media() == []
+
+
+def test_only_one_hq_collection_details_row(tree):
+    from django.db import IntegrityError, transaction
+
+    from weishang.payments.models import CollectionDetails
+
+    CollectionDetails.objects.create(agent=None, details="工行 6222…")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CollectionDetails.objects.create(agent=None, details="again")
+    CollectionDetails.objects.create(agent=tree.low, details="x")
