@@ -233,6 +233,13 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Private uploads (transfer proofs, collection QR codes): outside MEDIA_ROOT so /media/ never
+# reaches them; served only by views that check permission (weishang.core.uploads).
+# PRIVATE_MEDIA_ACCEL: "" = Django sends the bytes; "nginx" = X-Accel-Redirect to
+# PRIVATE_MEDIA_ACCEL_PREFIX (an `internal` nginx location); "sendfile" = X-Sendfile.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+PRIVATE_MEDIA_ACCEL = os.environ.get("PRIVATE_MEDIA_ACCEL", "")
+PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("PRIVATE_MEDIA_ACCEL_PREFIX", "/private-media/")
 MAX_IMAGE_UPLOAD_BYTES = int(os.environ.get("MAX_IMAGE_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FONT_DIR_SC = NODE_MODULES / "@expo-google-fonts" / "noto-sans-sc"

@@ -72,7 +72,7 @@ def test_payment_confirm_by_stranger_is_404(tree, factories):
     give(tree.mid, tree.sku, 5)
     order = services.create_restock(user=tree.low.user, lines=[(tree.sku.pk, 1)])
     p = pay.pay(order_no=order.no, user=tree.low.user, method="offline",
-                proof=SimpleUploadedFile("p.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", content_type="image/gif"))
+                proof=png())
     assert login(tree.top.user).post(f"/payments/{p.pk}/confirm/").status_code == 404
     assert login(tree.low.user).post(f"/payments/{p.pk}/confirm/").status_code == 403
     assert login(tree.top.user).post(f"/payments/{p.pk}/reject/", {"reason": "x"}).status_code == 404
@@ -124,8 +124,7 @@ def test_supplier_sees_only_own_exports_and_imports(tree, factories, address):
                                             address=address)
     for o in (mine, theirs):
         p = pay.pay(order_no=o.no, user=buyer, method="offline",
-                    proof=SimpleUploadedFile("p.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
-                                             content_type="image/gif"))
+                    proof=png())
         pay.confirm(payment_id=p.pk, user=tree.mid.user)
     c = login(factories.user(supplier=supplier))
     page = c.get("/orders/supplier/").content.decode()

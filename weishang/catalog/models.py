@@ -4,16 +4,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, MoneyError, format_money, parse_amount
-from weishang.core.validators import validate_image_size
+from weishang.core.uploads import RandomName, ReencodedImageField
 
 from .gtin import is_valid_gtin
-
-IMAGE_VALIDATORS = [FileExtensionValidator(["jpg", "jpeg", "png", "webp"]), validate_image_size]
 
 
 def money_field(verbose_name, **kw) -> models.DecimalField:
@@ -60,7 +58,7 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=100)
     subtitle = models.CharField(_("subtitle"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
-    image = models.ImageField(_("main image"), upload_to="products/", blank=True, validators=IMAGE_VALIDATORS)
+    image = ReencodedImageField(_("main image"), upload_to=RandomName("products"), blank=True)
     on_shelf = models.BooleanField(_("on shelf"), default=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -84,7 +82,7 @@ class Product(models.Model):
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("product"))
-    image = models.ImageField(_("image"), upload_to="products/", validators=IMAGE_VALIDATORS)
+    image = ReencodedImageField(_("image"), upload_to=RandomName("products"))
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:

@@ -3,17 +3,15 @@ raises DomainError with per-field messages and saves nothing."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import Conflict, DomainError, NotFound, from_validation_error
 from weishang.core.money import MoneyError, parse_amount
-from weishang.core.validators import inspect_image
+from weishang.core.uploads import accept_image
 
 from .models import SKU, Product, ProductImage, ProductLine, Supplier
 
@@ -130,18 +128,12 @@ def add_product_image(product_id: int, file, *, main: bool = False) -> ProductIm
     product = Product.objects.select_for_update().filter(pk=product_id).first()
     if product is None:
         raise NotFound(_("Product not found."))
-    try:
-        ext = inspect_image(file)
-    except ValidationError as exc:
-        raise DomainError(exc.messages[0], code=exc.error_list[0].code or "invalid_image",
-                          fields={"file": exc.messages}) from None
-    data = file.read()
-    name = f"{uuid.uuid4().hex}.{ext}"
+    clean = accept_image(file, field="file")
     position = product.images.count()
     image = ProductImage(product=product, position=position)
-    image.image.save(name, ContentFile(data), save=False)
+    image.image.save(str(clean.name), clean, save=False)
     image.save()
     if main or not product.image:
-        product.image.save(name, ContentFile(data), save=False)
+        product.image = image.image.name  # the same stored (re-encoded) file
         product.save(update_fields=["image", "updated_at"])
     return image

@@ -11,6 +11,7 @@ def validate_image_size(file) -> None:
 
 
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+INVALID_IMAGE = _("Upload a JPEG, PNG or WebP image. This file is not an image or is damaged.")
 MAX_IMAGE_PIXELS = 40_000_000  # 40 megapixels: more than any phone photo, far below a decompression bomb
 
 
@@ -34,11 +35,14 @@ def inspect_image(file) -> str:
     except ValidationError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(_("Upload a JPEG, PNG or WebP image. This file is not an image or is damaged."),
-                              code="invalid_image") from None
+        raise ValidationError(INVALID_IMAGE, code="invalid_image") from None
     finally:
         file.seek(0)
     if fmt not in IMAGE_FORMATS:
-        raise ValidationError(_("Upload a JPEG, PNG or WebP image. This file is not an image or is damaged."),
-                              code="invalid_image")
+        raise ValidationError(INVALID_IMAGE, code="invalid_image")
     return IMAGE_FORMATS[fmt]
+
+
+def validate_image(file) -> None:
+    """inspect_image as a form/model field validator."""
+    inspect_image(file)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from weishang.core.errors import NotFound
 
@@ -44,12 +44,21 @@ def order_for(user, no: str) -> Order:
     return order
 
 
+def with_payment_waiting(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """Annotate payment_waiting: an offline transfer is waiting for the payee (待确认收款)."""
+    from weishang.payments.models import Payment, PaymentStatus
+
+    return qs.annotate(payment_waiting=Exists(Payment.objects.filter(order=OuterRef("pk"),
+                                                                     status=PaymentStatus.SUBMITTED)))
+
+
 def bought(user) -> QuerySet[Order]:
-    return Order.objects.filter(buyer=user).select_related("seller_agent").order_by("-id")
+    return with_payment_waiting(Order.objects.filter(buyer=user).select_related("seller_agent").order_by("-id"))
 
 
 def sold(agent_id: int) -> QuerySet[Order]:
-    return Order.objects.filter(seller_agent_id=agent_id).select_related("buyer_agent", "buyer").order_by("-id")
+    return with_payment_waiting(Order.objects.filter(seller_agent_id=agent_id)
+                                .select_related("buyer_agent", "buyer").order_by("-id"))
 
 
 def restock_requests(agent_id: int) -> QuerySet[Order]:

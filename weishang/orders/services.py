@@ -123,6 +123,12 @@ def _event(order: Order, frm: str, to: str, actor, reason: Any) -> None:
     OrderEvent.objects.create(order=order, from_status=frm, to_status=to, actor=actor, reason=str(reason)[:200])
 
 
+def note(order: Order, *, actor, reason: Any) -> None:
+    """Record something that happened to the order without a status change (shown in its
+    history), e.g. a transfer proof submitted and waiting for the payee."""
+    _event(order, order.status, order.status, actor, reason)
+
+
 def transition(order: Order, to: str, *, actor=None, reason: Any = "", **stamps) -> Order:
     """Move the order to `to` if the state machine allows it, atomically (a concurrent
     change of status makes this fail instead of applying twice), and record the event."""

@@ -104,11 +104,13 @@ def order_detail(request, no: str):
         if all(p is not None for p in own):
             margin = sum((line.amount - p * line.quantity for line, p in zip(lines, own, strict=True)), Decimal(0))
     from weishang.payments.models import PaymentStatus
-    from weishang.payments.services import can_confirm
+    from weishang.payments.services import can_confirm, payee_label
 
     waiting = [p for p in order.payments.all() if p.status == PaymentStatus.SUBMITTED]
     # An online payment waiting for its provider never blocks paying (again, or another way).
     waiting_offline = [p for p in waiting if not p.trade_no]
+    for p in waiting_offline:
+        setattr(p, "payee_name", payee_label(p.payee_agent))  # noqa: B010
     open_request = next((r for r in order.refund_requests.all() if r.status == RefundRequestStatus.REQUESTED), None)
     ctx = {
         "order": order, "lines": lines, "is_buyer": order.buyer_id == user.pk,
@@ -128,6 +130,7 @@ def order_detail(request, no: str):
         "can_pass_up": order.status == OrderStatus.AWAITING_STOCK and order.wait_until is not None
         and my_agent_id is not None and order.seller_agent_id == my_agent_id,
         "confirmable": [p for p in waiting_offline if can_confirm(user, p.payee_agent_id)],
+        "waiting": bool(waiting_offline), "my_waiting": [p for p in waiting_offline if p.payer_id == user.pk],
         "can_ship": order.status in (OrderStatus.PAID, OrderStatus.SHIPPED) and any(getattr(line, "shippable", False) for line in lines),
         "ship_form": ShipForm(), "allowed": states.allowed(order.kind, order.status), "margin": margin,
     }

@@ -1,19 +1,19 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from weishang.core.validators import validate_image_size
+from weishang.core.validators import validate_image
 
 
 class OfflineForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
-    proof = forms.ImageField(label=_("Transfer proof (screenshot)"), validators=[validate_image_size])
+    proof = forms.ImageField(label=_("Transfer proof (screenshot)"), validators=[validate_image])
     reference = forms.CharField(label=_("Transfer reference"), max_length=60, required=False)
 
 
 class TopUpRequestForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
     amount = forms.CharField(label=_("Amount"), max_length=20)
-    proof = forms.ImageField(label=_("Transfer proof (screenshot)"), validators=[validate_image_size])
+    proof = forms.ImageField(label=_("Transfer proof (screenshot)"), validators=[validate_image])
     reason = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
@@ -23,3 +23,11 @@ class HqTopUpForm(forms.Form):
     amount = forms.CharField(label=_("Amount"), max_length=20)
     currency = forms.ChoiceField(label=_("Currency"), choices=[("CNY", "CNY"), ("TWD", "TWD")])
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class CollectionDetailsForm(forms.Form):
+    details = forms.CharField(label=_("Collection details"), max_length=500, required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}),
+                              help_text=_("For example: WeChat ID, Alipay account, or bank, account number and name."))
+    qr = forms.ImageField(label=_("Collection QR code (WeChat / Alipay)"), required=False, validators=[validate_image])
+    remove_qr = forms.BooleanField(label=_("Remove the QR code"), required=False)

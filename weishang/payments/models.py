@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS
-from weishang.core.validators import validate_image_size
+from weishang.core.uploads import RandomName, ReencodedImageField, get_private_storage
 
 
 def money(verbose_name, **kw):
@@ -55,8 +55,9 @@ class Payment(models.Model):
     # Who receives the money: an agent (the seller / shop agent) or HQ (empty).
     payee_agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="payments_received", verbose_name=_("payee"))
-    proof = models.ImageField(_("transfer proof"), upload_to="payments/proofs/", blank=True,
-                              validators=[validate_image_size])
+    # Private: re-encoded, random name, outside MEDIA_ROOT; see views.proof.
+    proof = ReencodedImageField(_("transfer proof"), upload_to=RandomName("payments/proofs"), blank=True,
+                                storage=get_private_storage)
     reference = models.CharField(_("transfer reference"), max_length=60, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("decided by"))
@@ -96,8 +97,9 @@ class TopUp(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=PaymentStatus.choices)
     payee_agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="topups_received", verbose_name=_("payee"))
-    proof = models.ImageField(_("transfer proof"), upload_to="payments/proofs/", blank=True,
-                              validators=[validate_image_size])
+    # Private: re-encoded, random name, outside MEDIA_ROOT; see views.proof.
+    proof = ReencodedImageField(_("transfer proof"), upload_to=RandomName("payments/proofs"), blank=True,
+                                storage=get_private_storage)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                    verbose_name=_("requested by"))
@@ -176,3 +178,29 @@ class ProviderRefund(models.Model):
         verbose_name = _("provider refund")
         verbose_name_plural = _("provider refunds")
         ordering = ["-id"]
+
+class CollectionDetails(models.Model):
+    """How a payee wants offline transfers (收款信息): free text (WeChat ID, Alipay account,
+    bank and account name) and a collection QR code. One per agent; the row without an
+    agent is HQ's. Shown on the pay page to buyers who owe this payee money; the QR is a
+    private upload (it identifies the payee's wallet), served by views.collection_qr."""
+
+    agent = models.OneToOneField("agents.Agent", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="collection_details", verbose_name=_("agent"))
+    details = models.TextField(_("collection details"), max_length=500, blank=True,
+                               help_text=_("For example: WeChat ID, Alipay account, or bank, account number and name."))
+    qr = ReencodedImageField(_("collection QR code"), upload_to=RandomName("payments/collection"), blank=True,
+                             storage=get_private_storage)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("collection details")
+        verbose_name_plural = _("collection details")
+        constraints = [
+            # At most one HQ row (agent NULL); agents have one each already (OneToOne).
+            models.UniqueConstraint(models.Value(1), condition=models.Q(agent__isnull=True),
+                                    name="payments_one_hq_collection"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.agent) if self.agent_id else str(_("HQ"))

@@ -12,13 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from weishang.agents.models import Agent
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from weishang.core.money import MoneyError, parse_amount
+from weishang.core.uploads import accept_image
 from weishang.ledger.models import AccountKind
 from weishang.ledger.services import account, post
 from weishang.orders import services as order_services
 from weishang.orders.models import Order, OrderKind, OrderStatus
 
 from . import providers
-from .models import Payment, PaymentStatus, TopUp, TopUpMethod
+from .models import CollectionDetails, Payment, PaymentStatus, TopUp, TopUpMethod
 
 
 class AlreadyPaid(Conflict):
@@ -74,11 +75,13 @@ def pay(*, order_no: str, user, method: str, proof=None, reference: str = "") ->
                           status=PaymentStatus.SUBMITTED, payer=user, payee_agent=payee,
                           reference=(reference or "")[:60])
         if proof:
-            payment.proof = proof
-            payment.full_clean(exclude=["order", "payer", "payee_agent", "decided_by"])
+            payment.proof = accept_image(proof, field="proof")
         payment.save()
         if provider.start(payment):
             settle(payment, actor=user)
+        elif provider.needs_confirmation:
+            order_services.note(order, actor=user, reason=_("Transfer proof submitted; waiting for %(who)s to "
+                                                            "confirm the money arrived.") % {"who": payee_label(payee)})
         return payment
 
 
@@ -99,6 +102,9 @@ def _replace_online(payment: Payment, provider) -> None:
             pass  # the provider's own expiry closes it; a late payment is flagged for review
 
     transaction.on_commit(close)
+
+def payee_label(payee: Agent | None):
+    return payee.name if payee is not None else _("HQ")
 
 
 def settle(payment: Payment, *, actor) -> Payment:
@@ -157,6 +163,8 @@ def reject(*, payment_id: int, user, reason: str) -> Payment:
         Payment.objects.filter(pk=payment.pk, status=PaymentStatus.SUBMITTED).update(
             status=PaymentStatus.REJECTED, decided_by=user, decided_at=timezone.now(), reject_reason=reason[:200])
         payment.refresh_from_db()
+        order_services.note(payment.order, actor=user,
+                            reason=_("Transfer not confirmed: %(reason)s") % {"reason": reason})
         return payment
 
 
@@ -212,9 +220,8 @@ def request_topup(*, user, amount, currency: str, proof, reason: str = "") -> To
         raise DomainError(_("Upload the transfer proof."), code="proof_required",
                           fields={"proof": [_("Upload the transfer proof.")]})
     topup = TopUp(agent=agent, method=TopUpMethod.UPLINE_TRANSFER, amount=value, currency=currency,
-                  status=PaymentStatus.SUBMITTED, payee_agent=agent.upline, proof=proof, reason=(reason or "")[:200],
-                  created_by=user)
-    topup.full_clean(exclude=["agent", "payee_agent", "created_by", "decided_by"])
+                  status=PaymentStatus.SUBMITTED, payee_agent=agent.upline, proof=accept_image(proof, field="proof"),
+                  reason=(reason or "")[:200], created_by=user)
     topup.save()
     return topup
 
@@ -241,3 +248,80 @@ def prepaid_balance(agent_id: int, currency: str) -> Decimal:
 
     key = Account.make_key(AccountKind.AGENT_PREPAID, currency, agent_id)
     return Account.objects.filter(key=key).values_list("balance", flat=True).first() or Decimal("0.00")
+
+
+# --- who may see a private upload ----------------------------------------------------------
+
+def is_hq_finance_viewer(user, perm: str) -> bool:
+    """HQ staff whose role grants `perm` (finance and admin roles: weishang.accounts.roles)."""
+    return bool(user.is_authenticated and user.is_staff and user.has_perm(perm))
+
+
+def _agent_id(user) -> int | None:
+    return getattr(getattr(user, "agent", None), "pk", None) if user.is_authenticated else None
+
+
+def can_view_payment_proof(user, payment: Payment) -> bool:
+    """The payer, the payee (the receiving agent, or HQ finance for HQ) and HQ finance."""
+    if not user.is_authenticated:
+        return False
+    if payment.payer_id == user.pk:
+        return True
+    if payment.payee_agent_id is not None and payment.payee_agent_id == _agent_id(user):
+        return True
+    return is_hq_finance_viewer(user, "payments.view_payment")
+
+
+def can_view_topup_proof(user, topup: TopUp) -> bool:
+    if not user.is_authenticated:
+        return False
+    if topup.created_by_id == user.pk or topup.agent_id == _agent_id(user):
+        return True
+    if topup.payee_agent_id is not None and topup.payee_agent_id == _agent_id(user):
+        return True
+    return is_hq_finance_viewer(user, "payments.view_topup")
+
+
+def collection_for(payee: Agent | None) -> CollectionDetails | None:
+    """The payee's collection details (HQ's when payee is None), if it gave any."""
+    if payee is None:
+        return CollectionDetails.objects.filter(agent__isnull=True).first()
+    return CollectionDetails.objects.filter(agent=payee).first()
+
+
+def can_view_collection(user, details: CollectionDetails) -> bool:
+    """The owner, HQ finance, and any buyer with an order that pays this payee: the QR
+    identifies the payee's wallet, so it is not public."""
+    if not user.is_authenticated:
+        return False
+    if details.agent_id is not None and details.agent_id == _agent_id(user):
+        return True
+    if is_hq_finance_viewer(user, "payments.view_collectiondetails"):
+        return True
+    orders = Order.objects.filter(buyer=user)
+    if details.agent_id is None:
+        from django.db.models import Q
+
+        return orders.filter(Q(kind=OrderKind.PICKUP) | Q(seller_agent__isnull=True)).exists()
+    return orders.filter(seller_agent_id=details.agent_id).exclude(kind=OrderKind.PICKUP).exists()
+
+
+def set_collection_details(*, user, details: str, qr=None, remove_qr: bool = False) -> CollectionDetails:
+    """An agent sets how its buyers pay it offline: text and/or a collection QR image."""
+    agent = Agent.objects.filter(user=user).first()
+    if agent is None:
+        raise PermissionDenied(_("Only agents can do this."))
+    details = (details or "").strip()
+    if len(details) > 500:
+        raise DomainError(_("Keep the collection details under 500 characters."), code="too_long",
+                          fields={"details": [_("Keep the collection details under 500 characters.")]})
+    clean = accept_image(qr, field="qr") if qr else None
+    with transaction.atomic():
+        row, _created = CollectionDetails.objects.select_for_update().get_or_create(agent=agent)
+        row.details = details
+        if clean is not None:
+            row.qr = clean
+        elif remove_qr:
+            row.qr = ""
+        row.save()
+        return row

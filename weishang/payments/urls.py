@@ -16,4 +16,9 @@ urlpatterns = [
     path("checkout/<int:payment_id>/status/", online_views.checkout_status, name="checkout_status"),
     path("notify/<str:provider>/", online_views.notify, name="notify"),
     path("sandbox/<str:trade_no>/", online_views.sandbox, name="sandbox"),
+
+    path("<int:payment_id>/proof/", views.payment_proof, name="payment_proof"),
+    path("topups/<int:topup_id>/proof/", views.topup_proof, name="topup_proof"),
+    path("collection/", views.collection_details, name="collection_details"),
+    path("collection/<int:details_id>/qr/", views.collection_qr, name="collection_qr"),
 ]

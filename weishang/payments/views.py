@@ -8,19 +8,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from weishang.agents.models import Agent
 from weishang.core import idempotency
 from weishang.core.errors import DomainError
 from weishang.core.forms import add_domain_error
+from weishang.core.uploads import private_file_response
 from weishang.ledger.models import AccountKind, Entry
 from weishang.orders.forms import new_key
 from weishang.orders.models import Order, OrderStatus
 
 from . import providers, services
-from .forms import HqTopUpForm, OfflineForm, TopUpRequestForm
-from .models import Payment, PaymentStatus, TopUp
+from .forms import CollectionDetailsForm, HqTopUpForm, OfflineForm, TopUpRequestForm
+from .models import CollectionDetails, Payment, PaymentStatus, TopUp
 
 
 @login_required
@@ -35,15 +36,19 @@ def pay(request, no: str):
     if agent is not None:
         balance = services.prepaid_balance(agent.pk, order.currency)
     form = OfflineForm(initial={"idempotency_key": new_key()})
+    payee = services.payee_of(order)
+    base = {"order": order, "methods": methods, "balance": balance, "payee_name": services.payee_label(payee),
+            "collection": services.collection_for(payee),
+            "online_codes": online_codes,
+            # Only an offline transfer waits for a person; an online payment waits for its provider.
+            "waiting": order.payments.filter(status=PaymentStatus.SUBMITTED, trade_no="").first()}
     if request.method == "POST":
         method = request.POST.get("method", "")
         proof = request.FILES.get("proof")
         if method == "offline":
             form = OfflineForm(request.POST, request.FILES)
             if not form.is_valid():
-                return render(request, "payments/pay.html", {"order": order, "methods": methods, "form": form,
-                                                             "balance": balance, "key": new_key(),
-                                                             "online_codes": online_codes}, status=400)
+                return render(request, "payments/pay.html", {**base, "form": form, "key": new_key()}, status=400)
         try:
             key = idempotency.key_from(request)
             _status, body = idempotency.run(
@@ -59,9 +64,8 @@ def pay(request, no: str):
         except DomainError as exc:
             add_domain_error(form, exc)
             messages.error(request, exc.message)
-    return render(request, "payments/pay.html", {"order": order, "methods": methods, "form": form,
-                                                 "balance": balance, "key": new_key(),
-                                                 "online_codes": online_codes})
+    return render(request, "payments/pay.html", {**base, "form": form, "key": new_key()},
+                  status=400 if request.method == "POST" else 200)
 
 
 @login_required
@@ -80,6 +84,9 @@ def home(request):
         ctx["topups_to_confirm"] = TopUp.objects.filter(payee_agent=agent, status=PaymentStatus.SUBMITTED) \
             .select_related("agent")[:50]
         ctx["form"] = TopUpRequestForm(initial={"idempotency_key": new_key()})
+        ctx["collection"] = services.collection_for(agent)
+        ctx["collection_form"] = CollectionDetailsForm(
+            initial={"details": ctx["collection"].details if ctx["collection"] else ""})
     if request.user.is_staff:
         ctx["hq_payments"] = Payment.objects.filter(payee_agent__isnull=True, status=PaymentStatus.SUBMITTED) \
             .select_related("order", "payer")[:50]
@@ -173,6 +180,52 @@ def hq_topup(request):
         form = HqTopUpForm(initial={"idempotency_key": new_key(), "currency": "CNY"})
     recent = TopUp.objects.select_related("agent", "created_by")[:30]
     return render(request, "payments/hq_topup.html", {"form": form, "recent": recent})
+
+
+@login_required
+@require_POST
+def collection_details(request):
+    form = CollectionDetailsForm(request.POST, request.FILES)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.set_collection_details(user=request.user, details=d["details"], qr=d["qr"],
+                                            remove_qr=d["remove_qr"])
+            messages.success(request, _("Collection details saved."))
+        except DomainError as exc:
+            if exc.status == 403:
+                raise PermissionDenied
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, " ".join(m for errs in form.errors.values() for m in errs))
+    return redirect("payments:home")
+
+
+# Private uploads: 404 for anyone not allowed (the same as a missing file, so nothing is
+# learnt by guessing ids); the response headers are in weishang.core.uploads.
+
+@require_GET
+def payment_proof(request, payment_id: int):
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None or not services.can_view_payment_proof(request.user, payment):
+        raise Http404
+    return private_file_response(payment.proof, download_name=f"proof-{payment.order_id}-{payment.pk}")
+
+
+@require_GET
+def topup_proof(request, topup_id: int):
+    topup = TopUp.objects.filter(pk=topup_id).first()
+    if topup is None or not services.can_view_topup_proof(request.user, topup):
+        raise Http404
+    return private_file_response(topup.proof, download_name=f"topup-{topup.pk}")
+
+
+@require_GET
+def collection_qr(request, details_id: int):
+    details = CollectionDetails.objects.filter(pk=details_id).first()
+    if details is None or not services.can_view_collection(request.user, details):
+        raise Http404
+    return private_file_response(details.qr, download_name=f"collection-{details.pk}")
 
 
 __all__ = ["OrderStatus"]
