@@ -13,9 +13,13 @@ def _media_and_cache(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     from django.core.cache import cache
 
+    from weishang.core import ratelimit
+
     cache.clear()
+    ratelimit.clear_all()
     yield
     cache.clear()
+    ratelimit.clear_all()
 
 
 @pytest.fixture

@@ -57,6 +57,12 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+# Client address behind proxies: how many proxies in front of the app append to
+# X-Forwarded-For. The client is the entry N from the right; entries left of it are the
+# client's own and never trusted. Default 1 behind the HTTPS proxy, 0 (use the socket
+# address, ignore the header) otherwise. TRUST_X_FORWARDED_FOR=1 is the old spelling of 1.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or
+                          (1 if HTTPS or env_bool("TRUST_X_FORWARDED_FOR") else 0))
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -175,6 +181,8 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
+# Rate-limit counters without Redis: one SQLite file shared by the workers of this machine.
+RATELIMIT_SQLITE_PATH = os.environ.get("RATELIMIT_SQLITE_PATH", str(VAR_DIR / "ratelimit.sqlite3"))
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 # Periodic jobs: each later issue adds its job here; `manage.py run_periodic_jobs` runs
