@@ -44,7 +44,7 @@ def gzip_copy(path: str) -> str | None:
     if target.exists():
         return str(target)
     data = Path(path).read_bytes()
-    packed = gzip.compress(data, compresslevel=9, mtime=0)
+    packed = gzip.compress(data, compresslevel=6, mtime=0)  # 9 is ~3x slower for ~1% less
     if len(packed) > len(data) * 0.95:  # as whitenoise's compressor: keep only a real gain
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
