@@ -8,6 +8,11 @@ PORT ?= 8000
 WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
+# granian's master restarts a worker that dies (crash, OOM kill) instead of exiting with it;
+# in production a supervisor restarts the master itself (deploy/weishang.service).
+GRANIAN_OPTS := --interface wsgi weishang.wsgi:application --blocking-threads $${GRANIAN_BLOCKING_THREADS:-2} --no-ws \
+  --respawn-failed-workers --respawn-interval 1
+
 .PHONY: run serve install test test-sqlite test-postgres lint typecheck bench migrate demo clean messages
 
 $(BIN)/python:
@@ -37,7 +42,7 @@ run: demo serve
 
 serve: install
 	@mkdir -p staticfiles  # WhiteNoise warns when STATIC_ROOT is missing; files are served from the finders
-	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/granian --interface wsgi weishang.wsgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --blocking-threads $${GRANIAN_BLOCKING_THREADS:-2} --no-ws
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/granian $(GRANIAN_OPTS) --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,9 +14,13 @@ def _media_and_cache(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     from django.core.cache import cache
 
+    from weishang.core import ratelimit
+
     cache.clear()
+    ratelimit.clear_all()
     yield
     cache.clear()
+    ratelimit.clear_all()
 
 
 @pytest.fixture

@@ -57,9 +57,38 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+# Client address behind proxies: how many proxies in front of the app append to
+# X-Forwarded-For. The client is the entry N from the right; entries left of it are the
+# client's own and never trusted. Default 1 behind the HTTPS proxy, 0 (use the socket
+# address, ignore the header) otherwise. TRUST_X_FORWARDED_FOR=1 is the old spelling of 1.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or
+                          (1 if HTTPS or env_bool("TRUST_X_FORWARDED_FOR") else 0))
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts only from our own origin: no inline <script>, no on* attributes, no eval (htmx runs
+# with allowEval off; templates use data-* attributes handled by static/js/app.js). Inline
+# styles stay allowed (style attributes set by ECharts' tooltips and Swagger UI); an injected
+# style cannot run code. See README "Content-Security-Policy".
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "media-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+# The camera for the scan-out page, the location for the verification page; nothing else.
+PERMISSIONS_POLICY = ", ".join([
+    "camera=(self)", "geolocation=(self)", "microphone=()", "payment=()", "usb=()", "serial=()", "hid=()",
+    "midi=()", "accelerometer=()", "gyroscope=()", "magnetometer=()", "display-capture=()",
+    "fullscreen=()", "autoplay=()", "screen-wake-lock=()", "publickey-credentials-get=()", "browsing-topics=()",
+])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -89,7 +118,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "weishang.core.middleware.SecurityHeadersMiddleware",  # CSP, Permissions-Policy
+    "weishang.core.staticfiles.WhiteNoiseMiddleware",  # WhiteNoise, gzip for files from the finders too
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -175,6 +205,8 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
+# Rate-limit counters without Redis: one SQLite file shared by the workers of this machine.
+RATELIMIT_SQLITE_PATH = os.environ.get("RATELIMIT_SQLITE_PATH", str(VAR_DIR / "ratelimit.sqlite3"))
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "UTC"
 # Periodic jobs: each later issue adds its job here; `manage.py run_periodic_jobs` runs

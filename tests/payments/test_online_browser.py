@@ -23,7 +23,8 @@ def test_consumer_buys_through_the_sandbox_provider(browser, live_server, transa
     page = sign_in(browser, live_server, "139 1234 0088", f"/orders/shop/{t.mid.pk}/",
                    viewport={"width": 390, "height": 844})
     page.on("dialog", lambda d: d.accept())
-    page.click("button:has-text('加入购物车')")
+    with page.expect_response(lambda r: "/cart/add" in r.url):  # htmx: wait before leaving the page
+        page.click("button:has-text('加入购物车')")
     page.goto(f"{live_server.url}/orders/shop/{t.mid.pk}/cart/")
     page.fill("input[name=name]", "张三")
     page.fill("input[name=phone]", "139 1234 0088")

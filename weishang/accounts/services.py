@@ -18,30 +18,31 @@ from .phones import normalize_phone, phone_region
 REGION_TIME_ZONES = {"CN": "Asia/Shanghai", "TW": "Asia/Taipei"}
 
 
-def _login_idents(phone: str, ip: str) -> list[tuple[str, str]]:
-    # Count failures per phone (guessing one account's password) and per client
-    # address (spraying many accounts).
-    return [("login-phone", phone), ("login-ip", ip)]
+def _login_limits(phone: str, ip: str, limit: int) -> list[tuple[str, str, int]]:
+    # Count attempts per phone (guessing one account's password) and per client address
+    # (spraying many accounts; a shared office or carrier NAT gets four times as many).
+    return [("login-phone", phone, limit), ("login-ip", ip, limit * 4)]
 
 
 def check_credentials(*, phone: str, password: str, ip: str, request=None) -> User:
-    """Return the user or raise. Failed attempts are counted; past the limit every
-    attempt (even a correct one) is refused until the window passes."""
+    """Return the user or raise. Each attempt is counted BEFORE the password is checked (one
+    atomic step in the shared rate-limit store), so concurrent attempts cannot all slip
+    under the limit; past the limit every attempt, even a correct one, is refused unchecked
+    until the window passes. A correct login takes its attempt back."""
     try:
         e164 = normalize_phone(phone)
     except ValidationError as exc:
         raise DomainError(exc.messages[0], code="invalid_phone", fields={"phone": exc.messages}) from None
     limit, window = settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW_SECONDS
-    idents = _login_idents(e164, ip)
-    if any(ratelimit.count(scope, ident) >= limit for scope, ident in idents[:1]) or \
-            ratelimit.count(*idents[1]) >= limit * 4:
+    counted = _login_limits(e164, ip, limit)
+    allowed = [ratelimit.hit(scope, ident, limit=n, window=window) for scope, ident, n in counted]
+    if not all(allowed):
         raise RateLimited(_("Too many failed logins. Please wait %(m)d minutes and try again.") % {"m": window // 60})
     user = authenticate(request, phone=e164, password=password)
     if user is None:
-        for scope, ident in idents:
-            ratelimit.hit(scope, ident, limit=limit, window=window)
         raise DomainError(_("The phone number or password is wrong."), code="bad_credentials", status=401)
-    ratelimit.reset(*idents[0])
+    ratelimit.reset("login-phone", e164)
+    ratelimit.undo("login-ip", ip)
     return user
 
 

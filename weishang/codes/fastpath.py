@@ -11,6 +11,7 @@ directly, with only the middleware steps whose effects such a request can see:
 - CommonMiddleware (allowed hosts, disallowed user agents, PREPEND_WWW),
 - LocaleMiddleware (language from the cookie or Accept-Language; Vary, Content-Language),
 - XFrameOptionsMiddleware (X-Frame-Options: DENY),
+- core's SecurityHeadersMiddleware (Content-Security-Policy, Permissions-Policy),
 - the session's "Vary: Cookie" (the page's navigation depends on the login cookie).
 
 A genuine answer (200) is written straight to the WSGI server: its headers are the ones
@@ -49,6 +50,8 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.log import log_response
 
+from weishang.core.middleware import SecurityHeadersMiddleware
+
 from .verify import VISITOR_COOKIE, Answer
 
 # The same characters as the URL converter `<str:code>` would accept, minus "/" and
@@ -69,6 +72,7 @@ class FastPath:
         self.common = CommonMiddleware(_unused)
         self.locale = LocaleMiddleware(_unused)
         self.xframe = XFrameOptionsMiddleware(_unused)
+        self.headers = SecurityHeadersMiddleware(_unused)
         # Without i18n_patterns (weishang's URLs have none) LocaleMiddleware's steps reduce to
         # "language from cookie / Accept-Language" and "Vary + Content-Language"; its language-
         # from-path checks (two regex matches and an uncached failed lookup of "v" or "api" as a
@@ -150,6 +154,7 @@ class FastPath:
         else:  # LocaleMiddleware's Vary and Content-Language, then SessionMiddleware's Vary: Cookie
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
             response.headers.setdefault("Content-Language", translation.get_language())
+        response = self.headers.process_response(request, response)
         return self.security.process_response(request, response)  # type: ignore[return-value]
 
     def direct(self, request: HttpRequest, answer: Answer) -> tuple[list[tuple[str, str]], bytes]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -435,7 +434,7 @@ def alerts(request):
     query.pop("page", None)
     return render(request, "codes/alerts.html", {
         "unreleased_by_batch": unreleased_by_batch, "unreleased": unreleased,
-        "form": form, "page": page, "by_agent": by_agent, "by_batch": by_batch, "chart": json.dumps(chart),
+        "form": form, "page": page, "by_agent": by_agent, "by_batch": by_batch, "chart": chart,
         "price_flags": _price_flags(), "query": query.urlencode(), "status_choices": AlertStatus.choices})
 
 

@@ -23,7 +23,11 @@ if str(_db["ENGINE"]).endswith("sqlite3"):
         or os.path.join(tempfile.gettempdir(), f"weishang-test-{os.getpid()}.sqlite3"),
     }
 
+# Rate-limit counters per test process, never the checkout's var/ratelimit.sqlite3.
+RATELIMIT_SQLITE_PATH = os.path.join(tempfile.gettempdir(), f"weishang-test-ratelimit-{os.getpid()}.sqlite3")
+
 HTTPS = False
+TRUSTED_PROXY_COUNT = 0  # the test client connects directly; tests that need a proxy set it
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

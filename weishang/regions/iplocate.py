@@ -259,8 +259,8 @@ def warm_up() -> None:
 
 
 def locate_request(request) -> IPLocation | None:
-    """``locate`` for the client of a request (X-Forwarded-For honoured only where core's
-    ``client_ip`` trusts it: behind the HTTPS proxy or with TRUST_X_FORWARDED_FOR)."""
+    """``locate`` for the client of a request (core's ``client_ip``: X-Forwarded-For only as
+    far as TRUSTED_PROXY_COUNT proxies wrote it)."""
     from weishang.core.ratelimit import client_ip
 
     return locate(client_ip(request))
