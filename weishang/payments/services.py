@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from weishang.accounts.roles import hq_can
 from weishang.agents.models import Agent
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from weishang.core.money import MoneyError, parse_amount
@@ -38,7 +39,7 @@ def payee_of(order: Order) -> Agent | None:
 
 def can_confirm(user, payee_agent_id: int | None) -> bool:
     if payee_agent_id is None:
-        return user.is_staff and (user.is_superuser or user.groups.filter(name__in=("admin", "finance")).exists())
+        return hq_can(user, "payments.confirm_hq_payment")
     return getattr(getattr(user, "agent", None), "pk", None) == payee_agent_id
 
 

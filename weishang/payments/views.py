@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from weishang.accounts.roles import hq_page
 from weishang.agents.models import Agent
 from weishang.core import idempotency
 from weishang.core.errors import DomainError
@@ -61,9 +62,10 @@ def pay(request, no: str):
 @login_required
 def home(request):
     agent = Agent.objects.filter(user=request.user).first()
-    if agent is None and not request.user.is_staff:
+    hq = services.can_confirm(request.user, None)
+    if agent is None and not hq:
         raise PermissionDenied
-    ctx: dict = {"agent": agent}
+    ctx: dict = {"agent": agent, "hq": hq}
     if agent is not None:
         ctx["balance"] = services.prepaid_balance(agent.pk, "CNY")
         ctx["entries"] = (Entry.objects.filter(account__agent=agent, account__kind=AccountKind.AGENT_PREPAID)
@@ -74,7 +76,7 @@ def home(request):
         ctx["topups_to_confirm"] = TopUp.objects.filter(payee_agent=agent, status=PaymentStatus.SUBMITTED) \
             .select_related("agent")[:50]
         ctx["form"] = TopUpRequestForm(initial={"idempotency_key": new_key()})
-    if request.user.is_staff:
+    if hq:
         ctx["hq_payments"] = Payment.objects.filter(payee_agent__isnull=True, status=PaymentStatus.SUBMITTED) \
             .select_related("order", "payer")[:50]
         ctx["hq_topups"] = TopUp.objects.filter(payee_agent__isnull=True, status=PaymentStatus.SUBMITTED) \
@@ -141,10 +143,8 @@ def decide_topup(request, topup_id: int, approve: int):
     return redirect("payments:home")
 
 
-@login_required
+@hq_page("payments.confirm_hq_payment")
 def hq_topup(request):
-    if not services.can_confirm(request.user, None):
-        raise PermissionDenied
     if request.method == "POST":
         form = HqTopUpForm(request.POST)
         if form.is_valid():
