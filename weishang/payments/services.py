@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from weishang.accounts.roles import hq_can
 from weishang.agents.models import Agent
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from weishang.core.money import MoneyError, parse_amount
+from weishang.core.money import MoneyError, format_money, parse_amount
 from weishang.ledger.models import AccountKind
-from weishang.ledger.services import account, post
+from weishang.ledger.services import InsufficientBalance, account, post
 from weishang.orders import services as order_services
 from weishang.orders.models import Order, OrderKind, OrderStatus
 
@@ -73,8 +73,21 @@ def pay(*, order_no: str, user, method: str, proof=None, reference: str = "") ->
             payment.full_clean(exclude=["order", "payer", "payee_agent", "decided_by"])
         payment.save()
         if provider.start(payment):
-            settle(payment, actor=user)
+            try:
+                settle(payment, actor=user)
+            except InsufficientBalance:
+                # Only the prepaid balance can run short here; the atomic block drops the
+                # payment, so the order stays payable by another method or after a top-up.
+                raise _balance_short(order) from None
         return payment
+
+
+def _balance_short(order: Order) -> InsufficientBalance:
+    balance = prepaid_balance(order.buyer_agent_id, order.currency) if order.buyer_agent_id else Decimal(0)
+    message = _("Your prepaid balance (%(balance)s) is %(short)s short of this order. Top up, or pay by "
+                "transfer.") % {"balance": format_money(balance, order.currency),
+                                "short": format_money(order.total - balance, order.currency)}
+    return InsufficientBalance(message, fields={"method": [message]})
 
 
 def settle(payment: Payment, *, actor) -> Payment:

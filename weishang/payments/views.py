@@ -35,6 +35,7 @@ def pay(request, no: str):
     if agent is not None:
         balance = services.prepaid_balance(agent.pk, order.currency)
     form = OfflineForm(initial={"idempotency_key": new_key()})
+    prepaid_error, status = None, 200
     if request.method == "POST":
         method = request.POST.get("method", "")
         proof = request.FILES.get("proof")
@@ -53,10 +54,16 @@ def pay(request, no: str):
             messages.success(request, _("Payment recorded."))
             return redirect("orders:detail", no=no)
         except DomainError as exc:
-            add_domain_error(form, exc)
-            messages.error(request, exc.message)
-    return render(request, "payments/pay.html", {"order": order, "methods": methods, "form": form,
-                                                 "balance": balance, "key": new_key()})
+            status = exc.status
+            if form.is_bound:
+                add_domain_error(form, exc)
+            else:  # the prepaid button has no Django form: its card shows the reason
+                prepaid_error = exc.message
+    return render(request, "payments/pay.html", {
+        "order": order, "methods": methods, "form": form, "balance": balance, "key": new_key(),
+        "short": order.total - balance if balance is not None and balance < order.total else None,
+        "prepaid_error": prepaid_error,
+    }, status=status)
 
 
 @login_required
