@@ -103,7 +103,7 @@ def test_plain_users_and_agents_cannot_reach_hq_pages(client, batch, net, factor
         login(client, user)
         for name, args in (("codes:batches", []), ("codes:batch", [batch.pk]), ("codes:alerts", []),
                            ("codes:trace", []), ("codes:batch_file", [batch.pk, "csv"])):
-            assert client.get(reverse(name, args=args)).status_code == 404, (user, name)
+            assert client.get(reverse(name, args=args)).status_code == 403, (user, name)
     client.logout()
     assert client.get(reverse("codes:batches")).status_code == 302  # to the login page
     assert client.get(reverse("codes:ship_home")).status_code == 302

@@ -54,9 +54,11 @@ def test_non_agents_and_non_staff_are_refused(client, factories, funded):
     client.force_login(factories.user())
     assert client.get(reverse("earnings:home")).status_code == 403
     for name in ("earnings:hq_profile", "earnings:hq_totals", "earnings:hq_withdrawals"):
-        assert client.get(reverse(name)).status_code == 302  # to the admin login
+        assert client.get(reverse(name)).status_code == 403
     client.force_login(funded["mid"].user)
-    assert client.get(reverse("earnings:hq_withdrawals")).status_code == 302
+    assert client.get(reverse("earnings:hq_withdrawals")).status_code == 403
+    client.logout()
+    assert client.get(reverse("earnings:hq_withdrawals")).status_code == 302  # to the login page
 
 
 def test_hq_pages(client, factories, funded):

@@ -282,10 +282,14 @@ def test_hq_groups_carry_the_right_permissions():
         content_type__app_label="ledger")]
     assert ledger_perms and finance.has_perms(ledger_perms)
     assert not operator.has_perm(ledger_perms[0])
-    # finance and warehouse may look at orders but not change them
-    for role in ("finance", "warehouse"):
+    # finance and warehouse may look at orders but not change them; only the warehouse ships
+    for role, extra in (("finance", set()), ("warehouse", {"ship_order"})):
         order_perms = groups[role].permissions.filter(content_type__app_label="orders")
-        assert all(p.codename.startswith("view_") for p in order_perms)
+        assert {p.codename for p in order_perms if not p.codename.startswith("view_")} == extra
+    # custom permissions go only to the roles named for them, not with the whole app
+    assert not operator.has_perm("orders.ship_order") and warehouse.has_perm("orders.ship_order")
+    assert finance.has_perms(["earnings.pay_withdrawal", "earnings.view_any_statement",
+                              "payments.confirm_hq_payment"])
     # a plain consumer and a deactivated admin have nothing
     assert not f.user().has_perm("catalog.view_sku")
     admin.is_active = False

@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from weishang.accounts.auth import session_or_token, staff_only
+from weishang.accounts.roles import check_hq
 from weishang.core.api import ID_MAX, SAFE_TEXT, ErrorOut, PathId
 from weishang.core.errors import NotFound, PermissionDenied
 
@@ -267,8 +268,7 @@ def member_team(request, agent_id: PathId, query: Query[TeamQuery]):
 # --- HQ ---------------------------------------------------------------------------------
 
 def _hq_agent(request, agent_id: int) -> Agent:
-    if not request.user.has_perm(HQ_PERMISSION):
-        raise PermissionDenied()
+    check_hq(request.auth, HQ_PERMISSION)
     agent = Agent.objects.filter(pk=agent_id).first()
     if agent is None:
         raise NotFound()

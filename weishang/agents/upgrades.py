@@ -17,7 +17,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from weishang.core.errors import Conflict, DomainError, PermissionDenied
+from weishang.accounts.roles import check_hq
+from weishang.core.errors import Conflict, DomainError
 from weishang.core.money import format_money
 
 from . import levels as rules
@@ -145,9 +146,7 @@ def _request(agent: Agent, level: Level, met: rules.Met) -> UpgradeRequest:
 
 
 def _check_staff(actor) -> None:
-    if actor is None or not getattr(actor, "is_staff", False) or \
-            not actor.has_perm("agents.change_upgraderequest"):
-        raise PermissionDenied(_("Only HQ staff may decide upgrade requests."))
+    check_hq(actor, "agents.change_upgraderequest", _("Only HQ staff may decide upgrade requests."))
 
 
 def _locked_pending(request: UpgradeRequest | int) -> UpgradeRequest:

@@ -9,8 +9,9 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from weishang.accounts.auth import staff_only
+from weishang.accounts.roles import check_hq
 from weishang.core.api import ID_MAX, SAFE_TEXT, BodyId, ErrorOut, Pagination, PathId
-from weishang.core.errors import DomainError, NotFound, PermissionDenied
+from weishang.core.errors import DomainError, NotFound
 
 from . import selectors, services
 from .models import SKU, Product
@@ -118,8 +119,7 @@ class SkuPatch(Schema):
 
 
 def _require(request, perm: str) -> None:
-    if not request.auth.has_perm(perm):
-        raise PermissionDenied()
+    check_hq(request.auth, perm)
 
 
 class LineOut(Schema):

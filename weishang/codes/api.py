@@ -11,9 +11,10 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from weishang.accounts.auth import session_or_token
+from weishang.accounts.roles import check_hq
 from weishang.agents.models import Agent
 from weishang.core.api import SAFE_TEXT, BodyId, ErrorOut, PathId
-from weishang.core.errors import DomainError, NotFound, PermissionDenied
+from weishang.core.errors import DomainError, NotFound
 
 from . import location, services
 from . import verify as verification
@@ -135,7 +136,7 @@ class ShipmentOut(Schema):
 def _shipments(request):
     user = request.auth if hasattr(request.auth, "pk") else request.user
     qs = Shipment.objects.all()
-    if user.is_staff and user.has_perm("codes.add_shipment"):
+    if services.can_ship_from(user, None):
         return user, qs.filter(from_agent__isnull=True)
     agent = getattr(user, "agent", None)
     if agent is None:
@@ -202,7 +203,6 @@ class PackingOut(Schema):
              auth=session_or_token, summary="A packing line reports what it put in a box or case")
 def report_packing(request, payload: PackingIn):
     user = request.user
-    if not (user.is_staff and user.has_perm("codes.add_packingrange")):
-        raise PermissionDenied()
+    check_hq(user, "codes.add_packingrange")
     rows = services.report_packing(parent_code=payload.parent, child_codes=payload.children)
     return Status(201, {"parent": payload.parent, "ranges": [(r.child_start, r.child_end) for r in rows]})

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from weishang.accounts.roles import hq_can
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 
 from . import conf, selectors
@@ -178,7 +179,7 @@ def _held_entirely_by(a: int, b: int, agent_id: int | None) -> bool:
 # --- scan-out ----------------------------------------------------------------------------------
 def can_ship_from(user, from_agent) -> bool:
     if from_agent is None:
-        return bool(user.is_staff and user.has_perm("codes.add_shipment"))
+        return hq_can(user, "codes.add_shipment")
     return getattr(user, "agent", None) is not None and user.agent.pk == from_agent.pk
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from weishang.accounts.roles import hq_page
 from weishang.agents.models import Agent, AgentStatus
 from weishang.core.errors import DomainError, RateLimited
 from weishang.core.forms import add_domain_error
@@ -40,21 +41,6 @@ from .models import (
     ShipmentStatus,
 )
 from .skeleton import Skeleton
-
-
-def _staff_perm(perm: str):
-    def check(view):
-        @login_required
-        def wrapped(request, *args, **kw):
-            if not (request.user.is_staff and request.user.has_perm(perm)):
-                raise Http404
-            return view(request, *args, **kw)
-
-        wrapped.__name__ = view.__name__
-        return wrapped
-
-    return check
-
 
 # --- consumer verification ------------------------------------------------------------------------
 _VERIFY_PAGE = Skeleton("codes/verify.html")
@@ -182,7 +168,7 @@ def verify_pin(request, code: str):
 
 # --- scan-out (扫码出库) --------------------------------------------------------------------------------
 def _is_hq_shipper(user) -> bool:
-    return user.is_staff and user.has_perm("codes.add_shipment")
+    return services.can_ship_from(user, None)
 
 
 def _my_shipments(user):
@@ -268,7 +254,7 @@ def ship_finish(request, pk: int):
 
 
 # --- HQ: batches, files, labels -----------------------------------------------------------------
-@_staff_perm("codes.add_codebatch")
+@hq_page("codes.add_codebatch")
 def batch_list(request):
     form = BatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -296,13 +282,13 @@ def _batch_page(request, batch: CodeBatch, label_form: LabelForm, status: int = 
         "pdf_max": conf.pdf_max_labels(), "min_module": export.MIN_MODULE_MM}, status=status)
 
 
-@_staff_perm("codes.view_codebatch")
+@hq_page("codes.view_codebatch")
 def batch_detail(request, pk: int):
     batch = get_object_or_404(CodeBatch.objects.select_related("sku__product"), pk=pk)
     return _batch_page(request, batch, LabelForm())
 
 
-@_staff_perm("codes.view_codebatch")
+@hq_page("codes.view_codebatch")
 def batch_file(request, pk: int, fmt: str):
     batch = get_object_or_404(CodeBatch, pk=pk)
     layout = export.Layout.of(batch, conf.get_codec(), conf.code_keys(), conf.site_url())
@@ -313,7 +299,7 @@ def batch_file(request, pk: int, fmt: str):
     return response
 
 
-@_staff_perm("codes.view_codebatch")
+@hq_page("codes.view_codebatch")
 def batch_labels(request, pk: int):
     """PDF label sheets for a short run. Refused (400, with the reason on the batch page) when
     the run is too long or outside the batch, or when the label is too small for QR modules
@@ -351,7 +337,7 @@ def batch_labels(request, pk: int):
     return response
 
 
-@_staff_perm("codes.view_codebatch")
+@hq_page("codes.view_codebatch")
 def qr_image(request, code: str, fmt: str):
     try:
         decoded, _batch = services.decode_in_batch(code)
@@ -362,7 +348,7 @@ def qr_image(request, code: str, fmt: str):
 
 
 # --- HQ: trace, alerts ---------------------------------------------------------------------------------
-@_staff_perm("codes.view_shipment")
+@hq_page("codes.view_shipment")
 def trace(request):
     ctx: dict = {"form": ManualCodeForm(request.GET or None)}
     if ctx["form"].is_valid():
@@ -393,7 +379,7 @@ def _price_flags():
             .select_related("agent", "sku__product").order_by("agent__name")[:200])
 
 
-@_staff_perm("codes.view_diversionalert")
+@hq_page("codes.view_diversionalert")
 def alerts(request):
     form = AlertFilterForm(request.GET or None)
     qs = DiversionAlert.objects.select_related("agent", "batch__sku__product")
@@ -438,7 +424,7 @@ def alerts(request):
         "price_flags": _price_flags(), "query": query.urlencode(), "status_choices": AlertStatus.choices})
 
 
-@_staff_perm("codes.change_diversionalert")
+@hq_page("codes.change_diversionalert")
 @require_POST
 def alert_status(request, pk: int):
     alert = get_object_or_404(DiversionAlert, pk=pk)

@@ -78,6 +78,7 @@ class EarningLine(models.Model):
     class Meta:
         verbose_name = _("paid order line")
         verbose_name_plural = _("paid order lines")
+        permissions = [("view_any_statement", "Can view any agent's earnings statement and HQ earnings totals")]
 
     def __str__(self) -> str:
         return self.ref
@@ -192,6 +193,7 @@ class Withdrawal(models.Model):
     class Meta:
         verbose_name = _("withdrawal")
         verbose_name_plural = _("withdrawals")
+        permissions = [("pay_withdrawal", "Can settle withdrawals and buy-backs (payee accounts, payout batches)")]
         ordering = ["-requested_at"]
         indexes = [models.Index(fields=["state", "requested_at"])]
         constraints = [models.UniqueConstraint(fields=["agent", "idempotency_key"],

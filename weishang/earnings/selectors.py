@@ -16,7 +16,7 @@ from weishang.ledger.models import Account, AccountKind, Entry
 from weishang.ledger.selectors import cents_sum, money_of
 
 from . import conf
-from .models import Earning, EarningState, Withdrawal
+from .models import Earning, EarningState, Withdrawal, WithdrawalState
 from .rules import RuleKind
 
 K = AccountKind
@@ -50,6 +50,18 @@ class Overview:
     withdrawn: Decimal
     pending_rows: list
     withdrawals: list
+
+    @property
+    def refund_after_withdrawal(self) -> bool:
+        """Below zero because a refund reversed earnings the agent had already taken out."""
+        return self.available < 0 and any(w.state != WithdrawalState.REJECTED for w in self.withdrawals)
+
+    @property
+    def owes_for_transfers(self) -> bool:
+        """Below zero with nothing withdrawn: the agent holds buyers' transfers it confirmed
+        itself (offline payments are taken from its available balance), and the others'
+        shares in them are settled from its earnings as they become available."""
+        return self.available < 0 and not self.refund_after_withdrawal
 
 
 def overview(agent, currency: str | None = None, limit: int = 50) -> Overview:

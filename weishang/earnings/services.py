@@ -14,6 +14,7 @@ from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from weishang.accounts.roles import check_hq
 from weishang.agents.models import Agent
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from weishang.core.money import CURRENCY_DECIMALS, MoneyError, parse_amount
@@ -424,9 +425,7 @@ def request_withdrawal(*, agent: Agent, amount, currency: str, payee_name: str, 
 
 
 def _finance(user) -> None:
-    if not (user and user.is_staff and (user.is_superuser or user.groups.filter(name__in=["finance", "admin"])
-                                        .exists())):
-        raise PermissionDenied(_("Only finance staff can decide withdrawals."))
+    check_hq(user, "earnings.pay_withdrawal", _("Only finance staff can decide withdrawals."))
 
 
 def _decide(withdrawal_id: int, by, frm: str, to: str, **extra) -> Withdrawal:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from weishang.accounts.roles import hq_can, hq_page
 from weishang.agents.models import Agent
 from weishang.agents.selectors import own_agent_or_403
 from weishang.core.errors import DomainError
@@ -21,9 +22,6 @@ from weishang.core.forms import add_domain_error
 from . import conf, selectors, services
 from .forms import RejectForm, WithdrawalForm
 from .models import PayoutBatch, Withdrawal, WithdrawalState
-
-staff_required = user_passes_test(lambda u: u.is_active and u.is_staff)
-
 
 
 def _month(request) -> tuple[int, int]:
@@ -38,9 +36,9 @@ def _month(request) -> tuple[int, int]:
 
 
 def _statement_agent(request) -> Agent:
-    """An agent sees only its own statement; HQ may look at any agent's (?agent=<id>)."""
+    """An agent sees only its own statement; HQ finance may look at any agent's (?agent=<id>)."""
     agent_id = request.GET.get("agent")
-    if agent_id and request.user.is_staff:
+    if agent_id and hq_can(request.user, "earnings.view_any_statement"):
         return get_object_or_404(Agent, pk=agent_id) if agent_id.isdigit() else _raise404()
     agent = own_agent_or_403(request.user)
     if agent_id and agent_id != str(agent.pk):
@@ -99,26 +97,26 @@ def statement_xlsx_view(request):
                           f"statement-{agent.pk}-{y}-{m:02d}.xlsx")
 
 
-@staff_required
+@hq_page("earnings.view_any_statement")
 def hq_profile(request):
     return render(request, "earnings/hq_profile.html", selectors.profile_summary())
 
 
-@staff_required
+@hq_page("earnings.view_any_statement")
 def hq_totals(request):
     y, m = _month(request)
     totals = selectors.hq_month_totals(y, m, request.GET.get("currency") or None)
     return render(request, "earnings/hq_totals.html", {"t": totals, "month": f"{y}-{m:02d}"})
 
 
-@staff_required
+@hq_page("earnings.view_any_statement")
 def hq_totals_xlsx(request):
     y, m = _month(request)
     totals = selectors.hq_month_totals(y, m, request.GET.get("currency") or None)
     return _xlsx_response(selectors.totals_xlsx(totals), f"earnings-totals-{y}-{m:02d}.xlsx")
 
 
-@staff_required
+@hq_page("earnings.pay_withdrawal")
 @require_http_methods(["GET", "POST"])
 def hq_withdrawals(request):
     reject_form = RejectForm()
@@ -157,7 +155,7 @@ def hq_withdrawals(request):
     })
 
 
-@staff_required
+@hq_page("earnings.pay_withdrawal")
 def batch_xlsx(request, pk: int):
     batch = get_object_or_404(PayoutBatch, pk=pk)
     return _xlsx_response(selectors.batch_xlsx(batch), f"payment-batch-{batch.pk}.xlsx")

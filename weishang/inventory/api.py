@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from weishang.accounts.auth import session_or_token, staff_only
+from weishang.accounts.roles import check_hq
 from weishang.agents.models import Agent
 from weishang.core import idempotency
 from weishang.core.api import ErrorOut
@@ -88,6 +89,7 @@ def my_movements(request, sku_id: int | None = Query(None, ge=1, le=2**53), limi
 @router.get("/hq/stock", response={200: list[StockOut], **ERRORS}, auth=staff_only, summary="All stock (HQ)")
 def all_stock(request, sku_id: int | None = Query(None, ge=1, le=2**53), limit: int = Query(100, ge=1, le=500),
               offset: int = Query(0, ge=0, le=10**6)):
+    check_hq(request.auth, "inventory.view_stock")
     qs = selectors.all_stock()
     if sku_id:
         qs = qs.filter(sku_id=sku_id)
@@ -103,8 +105,7 @@ def adjust(request, data: AdjustIn):
     def run():
         if data.agent_id and not Agent.objects.filter(pk=data.agent_id).exists():
             raise NotFound()
-        if not request.user.has_perm("inventory.add_stockmovement"):
-            raise PermissionDenied()
+        check_hq(request.auth, "inventory.add_stockmovement")
         m = services.adjust(agent_id=data.agent_id, sku_id=data.sku_id, quantity=data.quantity, reason=data.reason,
                             user=request.user)
         if data.quantity > 0:  # waiting restocks of this owner may now be filled

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from weishang.accounts.roles import check_hq
 from weishang.core.errors import Conflict, DomainError
 
 from .models import HQ, MovementKind, Stock, StockMovement, owner_key
@@ -137,8 +138,7 @@ def adjust(*, agent_id: int | None, sku_id: int, quantity: int, reason: str, use
         fields["reason"] = [_("Give the reason for this adjustment.")]
     if not quantity:
         fields["quantity"] = [_("Enter a quantity other than zero.")]
-    if user is None or not user.is_staff:
-        raise DomainError(_("Only HQ can adjust stock."), code="forbidden", status=403)
+    check_hq(user, "inventory.add_stockmovement", _("Only HQ can adjust stock."))
     from weishang.catalog.models import SKU
 
     if not SKU.objects.filter(pk=sku_id).exists():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from weishang.accounts.roles import hq_page
 from weishang.agents.selectors import own_agent_or_403
 from weishang.catalog.models import SKU
 from weishang.core import idempotency
@@ -68,15 +68,9 @@ def pickup(request):
     return render(request, "inventory/pickup.html", {"rows": rows, "form": form})
 
 
-def _staff_or_403(request) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied
-
-
-@login_required
+@hq_page("inventory.view_stock")
 @require_GET
 def hq_stock(request):
-    _staff_or_403(request)
     totals = selectors.totals_by_sku()
     skus = SKU.objects.select_related("product").in_bulk([t["sku_id"] for t in totals])
     for t in totals:
@@ -89,11 +83,8 @@ def hq_stock(request):
                                                        "drift": selectors.drift()[:20]})
 
 
-@login_required
+@hq_page("inventory.add_stockmovement")
 def hq_adjust(request):
-    _staff_or_403(request)
-    if not request.user.has_perm("inventory.add_stockmovement"):
-        raise PermissionDenied
     if request.method == "POST":
         form = AdjustForm(request.POST)
         if form.is_valid():

@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from weishang.accounts.auth import session_or_token
+from weishang.accounts.roles import hq_can
 from weishang.core import idempotency
 from weishang.core.api import ErrorOut
 
@@ -126,7 +127,7 @@ class OrderOut(Schema):
 
 def order_out(order: Order, user=None) -> dict:
     lines = list(order.lines.all())
-    if user is not None and user.supplier_id and not user.is_staff and order.buyer_id != user.pk:
+    if user is not None and user.supplier_id and not hq_can(user, "orders.view_order") and order.buyer_id != user.pk:
         lines = [line for line in lines if line.supplier_id == user.supplier_id]
     return {
         "no": order.no, "kind": order.kind, "status": order.status, "currency": order.currency,

@@ -126,6 +126,7 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-id"]
+        permissions = [("ship_order", "Can pack and ship orders from HQ stock")]
         indexes = [
             models.Index(fields=["buyer", "-id"]),
             models.Index(fields=["seller_agent", "status"]),

@@ -38,6 +38,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from weishang.accounts.roles import hq_can
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from weishang.core.money import MoneyError, parse_amount
 from weishang.inventory import services as stock
@@ -92,7 +93,7 @@ def window_open(order: Order, now=None) -> bool:
 
 
 def is_hq_refunder(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff and user.has_perm("orders.change_refundrequest"))
+    return hq_can(user, "orders.change_refundrequest")
 
 
 def can_decide(user, order: Order) -> bool:

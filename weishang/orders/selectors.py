@@ -1,5 +1,5 @@
 """Order reads. An agent sees orders it bought or sold; a consumer its own; a supplier
-only orders with its drop-ship lines (and only those lines); HQ staff everything."""
+only orders with its drop-ship lines (and only those lines); HQ staff who may view orders everything."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
+from weishang.accounts.roles import hq_can
 from weishang.core.errors import NotFound
 
 from .models import Order, OrderLine, OrderShare, OrderStatus
@@ -20,7 +21,7 @@ def _agent_id(user) -> int | None:
 def visible_orders(user) -> QuerySet[Order]:
     if not user.is_authenticated:
         return Order.objects.none()
-    if user.is_staff:
+    if hq_can(user, "orders.view_order"):
         return Order.objects.all()
     cond = Q(buyer=user)
     agent_id = _agent_id(user)

@@ -17,6 +17,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from weishang.accounts.roles import check_hq, hq_can
 from weishang.agents.models import Agent, LevelPrice
 from weishang.agents.selectors import upline_chain
 from weishang.catalog.models import SKU
@@ -701,12 +702,11 @@ def expire_unpaid(now: datetime | None = None) -> int:
 def can_ship(user, order: Order, line: OrderLine) -> bool:
     if line.source == LineSource.SUPPLIER:
         return user.supplier_id is not None and user.supplier_id == line.supplier_id
-    return user.is_staff
+    return hq_can(user, "orders.ship_order")
 
 
 def pack(order: Order, *, actor) -> Order:
-    if not actor.is_staff:
-        raise PermissionDenied()
+    check_hq(actor, "orders.ship_order")
     with transaction.atomic():
         order = _lock(order.pk)
         if order.status != OrderStatus.PAID:

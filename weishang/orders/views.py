@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from weishang.accounts.roles import hq_can, hq_page
 from weishang.agents.models import Agent, LevelPrice
 from weishang.agents.selectors import own_agent_or_403
 from weishang.catalog.models import SKU
@@ -90,7 +91,7 @@ def order_detail(request, no: str):
     user = request.user
     my_agent_id = getattr(getattr(user, "agent", None), "pk", None)
     lines = list(order.lines.all())
-    if user.supplier_id and not user.is_staff and order.buyer_id != user.pk:
+    if user.supplier_id and not hq_can(user, "orders.view_order") and order.buyer_id != user.pk:
         lines = [line for line in lines if line.supplier_id == user.supplier_id]
     for line in lines:  # display-only attributes for the template
         left = line.to_ship
@@ -191,11 +192,9 @@ def order_ship(request, no: str):
                                                                **form.cleaned_data))
 
 
-@login_required
+@hq_page("orders.ship_order")
 @require_POST
 def order_pack(request, no: str):
-    if not request.user.is_staff:
-        raise PermissionDenied
     return _order_action(request, no, lambda o: services.pack(o, actor=request.user))
 
 
@@ -480,11 +479,9 @@ def supplier_import(request):
 
 # --- HQ warehouse ------------------------------------------------------------------------------
 
-@login_required
+@hq_page("orders.ship_order")
 @require_GET
 def pick_list(request):
-    if not request.user.is_staff:
-        raise PermissionDenied
     page = Paginator(selectors.pick_list(), 30).get_page(request.GET.get("page"))
     for order in page:
         order.to_pick = [line for line in order.lines.all() if line.source != LineSource.SUPPLIER and line.to_ship]

@@ -72,6 +72,7 @@ class Payment(models.Model):
     class Meta:
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
+        permissions = [("confirm_hq_payment", "Can confirm payments and top-ups made to HQ")]
         ordering = ["-id"]
         constraints = [
             # At most one confirmed payment per order: paying twice is impossible.

@@ -9,12 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from weishang.accounts.roles import hq_can
 from weishang.agents.models import Agent
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from weishang.core.money import MoneyError, parse_amount
+from weishang.core.money import MoneyError, format_money, parse_amount
 from weishang.core.uploads import accept_image
 from weishang.ledger.models import AccountKind
-from weishang.ledger.services import account, post
+from weishang.ledger.services import InsufficientBalance, account, post
 from weishang.orders import services as order_services
 from weishang.orders.models import Order, OrderKind, OrderStatus
 
@@ -39,7 +40,7 @@ def payee_of(order: Order) -> Agent | None:
 
 def can_confirm(user, payee_agent_id: int | None) -> bool:
     if payee_agent_id is None:
-        return user.is_staff and (user.is_superuser or user.groups.filter(name__in=("admin", "finance")).exists())
+        return hq_can(user, "payments.confirm_hq_payment")
     return getattr(getattr(user, "agent", None), "pk", None) == payee_agent_id
 
 
@@ -78,7 +79,12 @@ def pay(*, order_no: str, user, method: str, proof=None, reference: str = "") ->
             payment.proof = accept_image(proof, field="proof")
         payment.save()
         if provider.start(payment):
-            settle(payment, actor=user)
+            try:
+                settle(payment, actor=user)
+            except InsufficientBalance:
+                # Only the prepaid balance can run short here; the atomic block drops the
+                # payment, so the order stays payable by another method or after a top-up.
+                raise _balance_short(order) from None
         elif provider.needs_confirmation:
             order_services.note(order, actor=user, reason=_("Transfer proof submitted; waiting for %(who)s to "
                                                             "confirm the money arrived.") % {"who": payee_label(payee)})
@@ -103,8 +109,17 @@ def _replace_online(payment: Payment, provider) -> None:
 
     transaction.on_commit(close)
 
+
 def payee_label(payee: Agent | None):
     return payee.name if payee is not None else _("HQ")
+
+
+def _balance_short(order: Order) -> InsufficientBalance:
+    balance = prepaid_balance(order.buyer_agent_id, order.currency) if order.buyer_agent_id else Decimal(0)
+    message = _("Your prepaid balance (%(balance)s) is %(short)s short of this order. Top up, or pay by "
+                "transfer.") % {"balance": format_money(balance, order.currency),
+                                "short": format_money(order.total - balance, order.currency)}
+    return InsufficientBalance(message, fields={"method": [message]})
 
 
 def settle(payment: Payment, *, actor) -> Payment:

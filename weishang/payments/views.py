@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from weishang.accounts.roles import hq_page
 from weishang.agents.models import Agent
 from weishang.core import idempotency
 from weishang.core.errors import DomainError
@@ -40,8 +41,10 @@ def pay(request, no: str):
     base = {"order": order, "methods": methods, "balance": balance, "payee_name": services.payee_label(payee),
             "collection": services.collection_for(payee),
             "online_codes": online_codes,
+            "short": order.total - balance if balance is not None and balance < order.total else None,
             # Only an offline transfer waits for a person; an online payment waits for its provider.
             "waiting": order.payments.filter(status=PaymentStatus.SUBMITTED, trade_no="").first()}
+    prepaid_error, status = None, 200
     if request.method == "POST":
         method = request.POST.get("method", "")
         proof = request.FILES.get("proof")
@@ -62,18 +65,24 @@ def pay(request, no: str):
             messages.success(request, _("Payment recorded."))
             return redirect("orders:detail", no=no)
         except DomainError as exc:
-            add_domain_error(form, exc)
-            messages.error(request, exc.message)
-    return render(request, "payments/pay.html", {**base, "form": form, "key": new_key()},
-                  status=400 if request.method == "POST" else 200)
+            status = exc.status
+            if form.is_bound:
+                add_domain_error(form, exc)
+            elif method == "prepaid":  # the prepaid button has no Django form: its card shows the reason
+                prepaid_error = exc.message
+            else:
+                messages.error(request, exc.message)
+    return render(request, "payments/pay.html", {**base, "form": form, "key": new_key(),
+                                                 "prepaid_error": prepaid_error}, status=status)
 
 
 @login_required
 def home(request):
     agent = Agent.objects.filter(user=request.user).first()
-    if agent is None and not request.user.is_staff:
+    hq = services.can_confirm(request.user, None)
+    if agent is None and not hq:
         raise PermissionDenied
-    ctx: dict = {"agent": agent}
+    ctx: dict = {"agent": agent, "hq": hq}
     if agent is not None:
         ctx["balance"] = services.prepaid_balance(agent.pk, "CNY")
         ctx["entries"] = (Entry.objects.filter(account__agent=agent, account__kind=AccountKind.AGENT_PREPAID)
@@ -87,7 +96,7 @@ def home(request):
         ctx["collection"] = services.collection_for(agent)
         ctx["collection_form"] = CollectionDetailsForm(
             initial={"details": ctx["collection"].details if ctx["collection"] else ""})
-    if request.user.is_staff:
+    if hq:
         ctx["hq_payments"] = Payment.objects.filter(payee_agent__isnull=True, status=PaymentStatus.SUBMITTED) \
             .select_related("order", "payer")[:50]
         ctx["hq_topups"] = TopUp.objects.filter(payee_agent__isnull=True, status=PaymentStatus.SUBMITTED) \
@@ -154,10 +163,8 @@ def decide_topup(request, topup_id: int, approve: int):
     return redirect("payments:home")
 
 
-@login_required
+@hq_page("payments.confirm_hq_payment")
 def hq_topup(request):
-    if not services.can_confirm(request.user, None):
-        raise PermissionDenied
     if request.method == "POST":
         form = HqTopUpForm(request.POST)
         if form.is_valid():

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.accounts.models import User
 from weishang.accounts.phones import normalize_phone, phone_region
+from weishang.accounts.roles import hq_can
 from weishang.accounts.services import REGION_TIME_ZONES
 from weishang.agents.models import Agent, AgentStatus, Level
 from weishang.agents.selectors import agent_of
@@ -60,11 +61,11 @@ def _text(value: str, field: str, max_length: int, *, required: bool = False) ->
 
 
 def hq_can_recruit(user) -> bool:
-    return bool(user.is_active and user.is_staff and user.has_perm("recruitment.add_invite"))
+    return hq_can(user, "recruitment.add_invite")
 
 
 def hq_can_decide(user) -> bool:
-    return bool(user.is_active and user.is_staff and user.has_perm("recruitment.change_application"))
+    return hq_can(user, "recruitment.change_application")
 
 
 
