@@ -25,7 +25,8 @@ API_PREFIX = "codes"
 
 class VerifyOut(Schema):
     code: str
-    genuine: bool
+    genuine: bool = Field(description="True only for a released code (scanned out by HQ or an agent); "
+                                      "an issued code not yet released answers false with verdict `unreleased`.")
     verdict: str = Field(description="genuine | warning (queried too widely: probably copied) | unreleased")
     released: bool
     nth: int
