@@ -122,13 +122,13 @@ def _require(request, perm: str) -> None:
         raise PermissionDenied()
 
 
-class LineOut(Schema):
+class ProductLineOut(Schema):
     id: int
     name: str
     description: str
 
 
-@router.get("/lines", response=list[LineOut], auth=None)
+@router.get("/lines", response=list[ProductLineOut], auth=None)
 def list_lines(request):
     """Product lines (系列) with something on shelf, in display order (public)."""
     return selectors.shelf_lines()

@@ -36,7 +36,7 @@ class PendingOut(Schema):
     refund_open: bool
 
 
-class SummaryOut(Schema):
+class EarningsSummaryOut(Schema):
     currency: str
     pending: Decimal
     available: Decimal
@@ -79,10 +79,10 @@ class StatementOut(Schema):
     rows: list[StatementRowOut]
 
 
-@router.get("/summary", response={200: SummaryOut, **ERRORS}, auth=session_or_token)
+@router.get("/summary", response={200: EarningsSummaryOut, **ERRORS}, auth=session_or_token)
 def summary(request):
     ov = selectors.overview(_agent(request))
-    return SummaryOut(currency=ov.currency, pending=ov.pending, available=ov.available, withdrawn=ov.withdrawn,
+    return EarningsSummaryOut(currency=ov.currency, pending=ov.pending, available=ov.available, withdrawn=ov.withdrawn,
                       pending_items=[PendingOut(order_ref=e.order_ref, kind=e.kind, amount=e.net,
                                                 available_at=e.available_at, refund_open=e.hold)
                                      for e in ov.pending_rows])
