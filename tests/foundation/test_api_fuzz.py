@@ -51,7 +51,10 @@ SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
 
 
 def check(case, headers) -> None:
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
     response = case.call(headers=headers)
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
     assert response.status_code < 500, (
         f"{case.method} {case.formatted_path} -> {response.status_code}\n{case.as_curl_command()}\n"
         f"{response.text[:2000]}")
