@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from weishang.accounts.auth import session_or_token, staff_only
-from weishang.core.api import ID_MAX, SAFE_TEXT, ErrorOut, PathId
+from weishang.core.api import ID_MAX, SAFE_TEXT, BodyId, ErrorOut, PathId
 from weishang.core.errors import NotFound, PermissionDenied
 
 from . import selectors, services, upgrades
@@ -138,7 +138,7 @@ class AgentReasonIn(Schema):
 
 
 class MoveIn(AgentReasonIn):
-    new_upline_id: int | None = Field(None, ge=1, le=ID_MAX, description="Empty: directly under HQ.")
+    new_upline_id: BodyId | None = Field(None, description="Empty: directly under HQ.")
 
 
 def _level(a: Agent) -> dict:

@@ -8,11 +8,11 @@ from decimal import Decimal
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from weishang.accounts.auth import session_or_token
 from weishang.agents.models import Agent
-from weishang.core.api import ErrorOut
+from weishang.core.api import BodyId, ErrorOut
 from weishang.core.errors import DomainError, PermissionDenied
 
 from . import selectors, services
@@ -115,9 +115,9 @@ def list_withdrawals(request):
 # --- tw buy-back (HQ finance) ---------------------------------------------------------------
 
 class BuyBackIn(Schema):
-    agent_id: int = Field(ge=1, le=2**53)
-    sku_id: int = Field(ge=1, le=2**53)
-    quantity: int = Field(ge=1, le=10**6)
+    agent_id: BodyId
+    sku_id: BodyId
+    quantity: StrictInt = Field(ge=1, le=10**6)
     reason: str = Field(max_length=200)
 
 

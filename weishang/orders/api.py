@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from weishang.accounts.auth import session_or_token
 from weishang.core import idempotency
-from weishang.core.api import ErrorOut
+from weishang.core.api import BodyId, ErrorOut
 
 from . import refunds, selectors, services, sharing
 from .models import Order, RefundKind, RefundRequest
@@ -25,11 +25,11 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 Id = Annotated[int, Field(ge=1, le=2**53)]
-Qty = Annotated[int, Field(ge=-10**6, le=10**6)]
+Qty = Annotated[StrictInt, Field(ge=-10**6, le=10**6)]
 
 
 class LineIn(Schema):
-    sku_id: Id
+    sku_id: BodyId
     quantity: Qty
 
 
@@ -48,7 +48,7 @@ class RestockIn(Schema):
 
 
 class ConsumerOrderIn(Schema):
-    shop_agent_id: Id
+    shop_agent_id: BodyId
     lines: list[LineIn]
     address: AddressIn
     note: str = ""
