@@ -28,6 +28,9 @@ def _module(app: str, name: str):
     return importlib.import_module(full) if importlib.util.find_spec(full) else None
 
 
+# A body over the size limit is a 413 (pages and API), not Django's generic 400.
+handler400 = "weishang.core.views.bad_request"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

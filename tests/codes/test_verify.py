@@ -72,6 +72,12 @@ def test_not_yet_released_is_flagged(client, batch, settings):
     assert ScanEvent.objects.get().verdict == "unreleased"
 
 
+def test_api_does_not_vouch_for_unreleased_code(client, batch):
+    """The page says "not yet released"; the API must not answer genuine for the same code."""
+    body = client.get(f"/api/v1/codes/verify/{code_of(batch, batch.serial_start).lower()}").json()
+    assert body["verdict"] == "unreleased" and body["released"] is False and body["genuine"] is False
+
+
 def test_copied_code_warning_by_many_people(client, batch, hq, net, settings, django_user_model):
     settings.CODES_WARN_PEOPLE = 2
     top, _, _ = net
@@ -189,6 +195,7 @@ def test_api_verify_and_place(client, batch, hq, net):
     r = client.get(f"/api/v1/codes/verify/{code}")
     body = r.json()
     assert r.status_code == 200 and body["verdict"] == "genuine" and body["first_query"] and body["nth"] == 1
+    assert body["genuine"] is True and body["released"] is True
     assert body["seller"] == "广**代" and body["seller_level"] == top.level.name
     assert body["production_date"] == "2026-01-01"
     from weishang.codes.api import VerifyOut

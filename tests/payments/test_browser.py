@@ -43,7 +43,7 @@ def test_consumer_sees_payee_details_and_the_waiting_state(browser, live_server,
     page = sign_in(browser, live_server, "139 1234 0078", f"/payments/pay/{order.no}/", viewport=PHONE_390)
     payee = page.inner_text("#payee")
     assert "一级B" in payee and "微信号 yiji-b" in payee
-    page.wait_for_function("document.querySelector('#payee img.collection-qr').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#payee img.collection-qr').naturalWidth > 0")
     # Nothing on the page is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shots = os.environ.get("SCREENSHOT_DIR")
@@ -59,7 +59,7 @@ def test_consumer_sees_payee_details_and_the_waiting_state(browser, live_server,
     text = page.inner_text("main")
     assert "待确认收款" in text and "等待一级B确认收款" in text
     assert "已提交转账凭证" in page.inner_text(".timeline")
-    page.wait_for_function("document.querySelector('#waiting img.proof').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#waiting img.proof').naturalWidth > 0")
     if shots:
         page.screenshot(path=f"{shots}/order-waiting-390.png", full_page=True)
     page.context.close()

@@ -40,6 +40,18 @@ def test_hq_topup_needs_finance_reason_and_positive_amount(tree, factories):
     assert Journal.objects.get(key=f"topup:{t.pk}").memo == "活动返利"
 
 
+def test_topup_in_another_currency_than_the_agents_is_refused(tree, factories):
+    assert tree.low.level.currency == "CNY"
+    finance = factories.staff("finance")
+    with pytest.raises(DomainError) as err:
+        pay.hq_topup(agent=tree.low, amount="100", currency="TWD", reason="活动返利", user=finance)
+    assert err.value.code == "currency_mismatch" and "currency" in err.value.fields
+    with pytest.raises(DomainError) as err:
+        pay.request_topup(user=tree.low.user, amount="100", currency="TWD", proof=png(), reason="")
+    assert err.value.code == "currency_mismatch"
+    assert not Journal.objects.filter(kind="prepaid_topup").exists()
+
+
 def test_restock_from_hq_paid_offline_confirmed_by_finance(tree, factories):
     give(None, tree.sku, 10)
     order = services.create_restock(user=tree.top.user, lines=[(tree.sku.pk, 4)])  # 总代 buys from HQ

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from weishang.accounts.auth import session_or_token, staff_only
 from weishang.accounts.roles import check_hq
-from weishang.core.api import ID_MAX, SAFE_TEXT, ErrorOut, PathId
+from weishang.core.api import ID_MAX, SAFE_TEXT, BodyId, ErrorOut, PathId
 from weishang.core.errors import NotFound, PermissionDenied
 
 from . import selectors, services, upgrades
@@ -30,7 +30,7 @@ class LevelOut(Schema):
     rank: int
 
 
-class SummaryOut(Schema):
+class TeamSummaryOut(Schema):
     month: date
     team_size: int
     direct_count: int
@@ -50,7 +50,7 @@ class AgentOut(Schema):
     city_code: str
     district_code: str
     joined_at: datetime
-    summary: SummaryOut
+    summary: TeamSummaryOut
 
 
 class MemberOut(Schema):
@@ -134,12 +134,12 @@ class MyLevelOut(Schema):
     prices: list[PriceOut]
 
 
-class ReasonIn(Schema):
+class AgentReasonIn(Schema):
     reason: str = Field(..., min_length=1, max_length=300, pattern=SAFE_TEXT)
 
 
-class MoveIn(ReasonIn):
-    new_upline_id: int | None = Field(None, ge=1, le=ID_MAX, description="Empty: directly under HQ.")
+class MoveIn(AgentReasonIn):
+    new_upline_id: BodyId | None = Field(None, description="Empty: directly under HQ.")
 
 
 def _level(a: Agent) -> dict:
@@ -244,7 +244,7 @@ def my_team(request, query: Query[TeamQuery]):
     return Status(200, _team(agent, query.scope, query.page, query.level, query.status, query.q))
 
 
-@router.get("/team/summary", response={200: SummaryOut, **ERRORS}, summary="My team size and purchases this month")
+@router.get("/team/summary", response={200: TeamSummaryOut, **ERRORS}, summary="My team size and purchases this month")
 def my_summary(request):
     return Status(200, _summary(selectors.team_summary(_my_agent(request))))
 
@@ -291,13 +291,13 @@ def hq_move(request, agent_id: PathId, data: MoveIn):
 
 @router.post("/hq/agents/{agent_id}/freeze", response={200: AgentOut, **ERRORS}, auth=staff_only,
              summary="Freeze an agent: cannot buy or sell, the team stays (HQ)")
-def hq_freeze(request, agent_id: PathId, data: ReasonIn):
+def hq_freeze(request, agent_id: PathId, data: AgentReasonIn):
     agent = services.freeze_agent(_hq_agent(request, agent_id), actor=request.user, reason=data.reason)
     return Status(200, _agent_out(agent, selectors.team_summary(agent)))
 
 
 @router.post("/hq/agents/{agent_id}/reactivate", response={200: AgentOut, **ERRORS}, auth=staff_only,
              summary="Reactivate a frozen or expired agent (HQ)")
-def hq_reactivate(request, agent_id: PathId, data: ReasonIn):
+def hq_reactivate(request, agent_id: PathId, data: AgentReasonIn):
     agent = services.reactivate_agent(_hq_agent(request, agent_id), actor=request.user, reason=data.reason)
     return Status(200, _agent_out(agent, selectors.team_summary(agent)))

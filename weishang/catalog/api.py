@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from weishang.accounts.auth import staff_only
 from weishang.accounts.roles import check_hq
@@ -76,7 +76,7 @@ class ProductIn(Schema):
     subtitle: str = Field("", max_length=200, pattern=SAFE_TEXT)
     description: str = Field("", max_length=20000, pattern=SAFE_TEXT)
     on_shelf: bool = True
-    position: int = Field(0, ge=0, le=2**31 - 1)
+    position: StrictInt = Field(0, ge=0, le=2**31 - 1)
 
 
 class ProductPatch(Schema):
@@ -85,7 +85,7 @@ class ProductPatch(Schema):
     subtitle: str | None = Field(None, max_length=200, pattern=SAFE_TEXT)
     description: str | None = Field(None, max_length=20000, pattern=SAFE_TEXT)
     on_shelf: bool | None = None
-    position: int | None = Field(None, ge=0, le=2**31 - 1)
+    position: StrictInt | None = Field(None, ge=0, le=2**31 - 1)
 
 
 class SkuIn(Schema):
@@ -96,12 +96,12 @@ class SkuIn(Schema):
     retail_price: Decimal
     floor_price: Decimal
     ceiling_price: Decimal
-    weight_grams: int = Field(0, ge=0, le=2**31 - 1)
+    weight_grams: StrictInt = Field(0, ge=0, le=2**31 - 1)
     on_shelf: bool = True
     drop_shipped: bool = False
     supplier_id: BodyId | None = None
-    max_per_order: int = Field(999, ge=1, le=100000)
-    position: int = Field(0, ge=0, le=2**31 - 1)
+    max_per_order: StrictInt = Field(999, ge=1, le=100000)
+    position: StrictInt = Field(0, ge=0, le=2**31 - 1)
 
 
 class SkuPatch(Schema):
@@ -110,25 +110,25 @@ class SkuPatch(Schema):
     retail_price: Decimal | None = None
     floor_price: Decimal | None = None
     ceiling_price: Decimal | None = None
-    weight_grams: int | None = Field(None, ge=0, le=2**31 - 1)
+    weight_grams: StrictInt | None = Field(None, ge=0, le=2**31 - 1)
     on_shelf: bool | None = None
     drop_shipped: bool | None = None
     supplier_id: BodyId | None = None
-    max_per_order: int | None = Field(None, ge=1, le=100000)
-    position: int | None = Field(None, ge=0, le=2**31 - 1)
+    max_per_order: StrictInt | None = Field(None, ge=1, le=100000)
+    position: StrictInt | None = Field(None, ge=0, le=2**31 - 1)
 
 
 def _require(request, perm: str) -> None:
     check_hq(request.auth, perm)
 
 
-class LineOut(Schema):
+class ProductLineOut(Schema):
     id: int
     name: str
     description: str
 
 
-@router.get("/lines", response=list[LineOut], auth=None)
+@router.get("/lines", response=list[ProductLineOut], auth=None)
 def list_lines(request):
     """Product lines (系列) with something on shelf, in display order (public)."""
     return selectors.shelf_lines()

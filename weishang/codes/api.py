@@ -26,7 +26,8 @@ API_PREFIX = "codes"
 
 class VerifyOut(Schema):
     code: str
-    genuine: bool
+    genuine: bool = Field(description="True only for a released code (scanned out by HQ or an agent); "
+                                      "an issued code not yet released answers false with verdict `unreleased`.")
     verdict: str = Field(description="genuine | warning (queried too widely: probably copied) | unreleased")
     released: bool
     nth: int
@@ -114,7 +115,7 @@ class ShipmentIn(Schema):
     reference: str = Field("", max_length=40, pattern=SAFE_TEXT)
 
 
-class LineOut(Schema):
+class ScanLineOut(Schema):
     id: int
     kind: str
     items: int
@@ -124,7 +125,7 @@ class LineOut(Schema):
     undo_reason: str
 
 
-class ShipmentOut(Schema):
+class ScanShipmentOut(Schema):
     id: int
     from_agent_id: int | None
     to_agent_id: int
@@ -144,13 +145,13 @@ def _shipments(request):
     return user, qs.filter(from_agent=agent)
 
 
-@router.get("/shipments", response=list[ShipmentOut], auth=session_or_token, summary="My scan-out shipments")
+@router.get("/shipments", response=list[ScanShipmentOut], auth=session_or_token, summary="My scan-out shipments")
 def list_shipments(request):
     _user, qs = _shipments(request)
     return list(qs[:100])
 
 
-@router.post("/shipments", response={201: ShipmentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+@router.post("/shipments", response={201: ScanShipmentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
              auth=session_or_token, summary="Start a scan-out to an agent")
 def create_shipment(request, payload: ShipmentIn):
     user = request.auth if hasattr(request.auth, "pk") else request.user
@@ -164,7 +165,7 @@ class ScanIn(Schema):
     code: str = Field(max_length=200, pattern=SAFE_TEXT)
 
 
-@router.post("/shipments/{shipment_id}/scan", response={201: LineOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+@router.post("/shipments/{shipment_id}/scan", response={201: ScanLineOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                                                          409: ErrorOut},
              auth=session_or_token, summary="Bind a scanned case, box or item to the shipment")
 def scan(request, shipment_id: PathId, payload: ScanIn):
@@ -179,7 +180,7 @@ class UndoIn(Schema):
     reason: str = Field(max_length=200, pattern=SAFE_TEXT)
 
 
-@router.post("/lines/{line_id}/undo", response={200: LineOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+@router.post("/lines/{line_id}/undo", response={200: ScanLineOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              auth=session_or_token, summary="Undo a scan with a reason")
 def undo(request, line_id: PathId, payload: UndoIn):
     user, qs = _shipments(request)

@@ -114,11 +114,14 @@ def certificate_url(holder: selectors.Seller) -> str | None:
 def describe(result: services.ScanResult) -> dict:
     """Everything the page and the API show, as plain data."""
     state, batch, holder, event = result.state, result.batch, result.holder, result.event
+    released = event.verdict != Verdict.UNRELEASED
     return {
         "code": result.code,
-        "genuine": True,
+        # A code HQ has not scanned out yet may be a leaked label on a fake: like the page,
+        # the API vouches for it only once it is released.
+        "genuine": released,
         "verdict": event.verdict,
-        "released": event.verdict != Verdict.UNRELEASED,
+        "released": released,
         "nth": state.count,
         "first_query": state.count == 1,
         "first_at": state.first_at,

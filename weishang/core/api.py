@@ -6,18 +6,24 @@ OpenAPI at /api/openapi.json, docs at /api/docs. Every error has one shape:
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Path, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination
+from ninja.parser import Parser
 from pydantic import Field as PydanticField
+from pydantic import StrictInt
 
 from weishang.core.errors import DomainError, from_validation_error
 
@@ -34,9 +40,55 @@ class ErrorOut(Schema):
 # into a 422 instead of an OverflowError deep in the database driver.
 ID_MAX = 2**63 - 1
 PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
-BodyId = Annotated[int, PydanticField(ge=1, le=ID_MAX)]
+# Numbers in a JSON body are StrictInt: pydantic would otherwise take `true` as 1 and "5" as 5.
+# (Path, query and form values are text, and JSON object keys too: those stay plain int.)
+BodyId = Annotated[StrictInt, PydanticField(ge=1, le=ID_MAX)]
 # Text that PostgreSQL can store (no NUL characters).
 SAFE_TEXT = r"^[^\x00]*$"
+# What no text column can store: NUL (PostgreSQL refuses it) and lone UTF-16 surrogates
+# (valid in JSON's \ud800 escapes, but not encodable as UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class UnstorableText(DomainError):
+    status = 422
+    code = "validation_error"
+
+
+def _unstorable_fields(value: Any, where: str, found: dict[str, list[str]]) -> None:
+    if isinstance(value, str):
+        if UNSTORABLE.search(value):
+            found.setdefault(where or "__all__", []).append(
+                _("This value has characters or a format that is not allowed."))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            _unstorable_fields(key, name, found)
+            _unstorable_fields(item, name, found)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _unstorable_fields(item, f"{where}.{i}" if where else str(i), found)
+
+
+def check_storable(data: Any) -> Any:
+    """Refuse, for the whole request, text no database column can take: every free-text
+    field of every schema is covered here, not by a pattern on each field."""
+    found: dict[str, list[str]] = {}
+    _unstorable_fields(data, "", found)
+    if found:
+        raise UnstorableText(_("Some fields are not valid."), fields=found)
+    return data
+
+
+class StorableTextParser(Parser):
+    def parse_body(self, request: HttpRequest) -> Any:
+        return check_storable(json.loads(request.body))
+
+    def parse_querydict(self, data, list_fields, request):
+        parsed = super().parse_querydict(data, list_fields, request)
+        if data is not request.FILES:  # uploaded files are not text
+            check_storable(parsed)
+        return parsed
 
 
 class Pagination(LimitOffsetPagination):
@@ -57,6 +109,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
     description="Weishang channel management and social commerce. Errors: {code, message, fields}.",
+    parser=StorableTextParser(),
 )
 
 
@@ -111,10 +164,10 @@ def _schema_validation(request, exc: ValidationError):
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
         loc = [str(p) for p in error.get("loc", ())]
-        if loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+        if loc and loc[0] == "body" and len(loc) > 2:
+            loc = loc[2:]  # body, the view's argument name (data, payload…): the client sees neither
+        elif loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
             loc = loc[1:]  # where it came from; the client knows
-        if loc and loc[0] in ("payload",):
-            loc = loc[1:]
         name = ".".join(loc) or "__all__"
         fields.setdefault(name, []).append(_pydantic_message(error))
     return error_response(request, 422, "validation_error", _("Some fields are not valid."), fields)
@@ -135,9 +188,46 @@ def _auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    cause = exc.__cause__
+    if isinstance(cause, DomainError):  # raised by the parser; ninja wraps it as "Cannot parse request body"
+        return _domain_error(request, cause)
+    if exc.status_code == 400 and isinstance(cause, ValueError):  # not JSON, or not UTF-8
+        return error_response(request, 400, "bad_request", _("The request body is not valid JSON of the expected shape."))
     code = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
             405: "method_not_allowed", 429: "rate_limited"}.get(exc.status_code, "error")
     return error_response(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return error_response(request, 413, "too_large", too_large_message())
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(BadRequest)
+@api.exception_handler(SuspiciousOperation)
+def _unreadable(request, exc):
+    # A multipart body without its boundary, too many fields, a malformed header…
+    return error_response(request, 400, "bad_request", _("The request could not be read. Check its Content-Type "
+                                                         "and body."))
+
+
+@api.exception_handler(OverflowError)
+def _out_of_range(request, exc):
+    # SQLite's driver cannot bind an integer over 64 bits (a huge id in a form or query
+    # field that no schema bounded); nothing was written, the query never ran.
+    return error_response(request, 400, "bad_request", out_of_range_message())
+
+
+def out_of_range_message() -> str:
+    return _("A number in the request is out of range.")
+
+
+def too_large_message() -> str:
+    from django.conf import settings
+
+    return _("The request is larger than %(mb)s MB. Send less data or a smaller file.") % {
+        "mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)}
 
 
 @api.exception_handler(Http404)

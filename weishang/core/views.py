@@ -26,3 +26,25 @@ def readyz(request):
     if latest is None:
         return HttpResponse("database not migrated", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def bad_request(request, exception=None):
+    """handler400. A body over DATA_UPLOAD_MAX_MEMORY_SIZE (RequestDataTooBig, raised when a
+    page's form is read) is a 413, not Django's generic 400; /api/ answers in the API's
+    error shape. (Inside the API's own views core.api's handlers answer these.)"""
+    from django.core.exceptions import RequestDataTooBig
+    from django.shortcuts import render
+    from django.views.defaults import bad_request as django_bad_request
+
+    from .api import too_large_message
+    from .middleware import api_error, is_api
+
+    if isinstance(exception, RequestDataTooBig):
+        if is_api(request):
+            return api_error(413, "too_large", too_large_message())
+        return render(request, "413.html", {"message": too_large_message()}, status=413)
+    if is_api(request):
+        from django.utils.translation import gettext as _
+
+        return api_error(400, "bad_request", _("The request could not be read. Check its Content-Type and body."))
+    return django_bad_request(request, exception)

@@ -8,11 +8,11 @@ from decimal import Decimal
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from weishang.accounts.auth import session_or_token
 from weishang.agents.models import Agent
-from weishang.core.api import ErrorOut
+from weishang.core.api import BodyId, ErrorOut
 from weishang.core.errors import DomainError, PermissionDenied
 
 from . import selectors, services
@@ -36,7 +36,7 @@ class PendingOut(Schema):
     refund_open: bool
 
 
-class SummaryOut(Schema):
+class EarningsSummaryOut(Schema):
     currency: str
     pending: Decimal
     available: Decimal
@@ -79,10 +79,10 @@ class StatementOut(Schema):
     rows: list[StatementRowOut]
 
 
-@router.get("/summary", response={200: SummaryOut, **ERRORS}, auth=session_or_token)
+@router.get("/summary", response={200: EarningsSummaryOut, **ERRORS}, auth=session_or_token)
 def summary(request):
     ov = selectors.overview(_agent(request))
-    return SummaryOut(currency=ov.currency, pending=ov.pending, available=ov.available, withdrawn=ov.withdrawn,
+    return EarningsSummaryOut(currency=ov.currency, pending=ov.pending, available=ov.available, withdrawn=ov.withdrawn,
                       pending_items=[PendingOut(order_ref=e.order_ref, kind=e.kind, amount=e.net,
                                                 available_at=e.available_at, refund_open=e.hold)
                                      for e in ov.pending_rows])
@@ -115,9 +115,9 @@ def list_withdrawals(request):
 # --- tw buy-back (HQ finance) ---------------------------------------------------------------
 
 class BuyBackIn(Schema):
-    agent_id: int = Field(ge=1, le=2**53)
-    sku_id: int = Field(ge=1, le=2**53)
-    quantity: int = Field(ge=1, le=10**6)
+    agent_id: BodyId
+    sku_id: BodyId
+    quantity: StrictInt = Field(ge=1, le=10**6)
     reason: str = Field(max_length=200)
 
 

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from weishang.accounts.auth import session_or_token, staff_only
 from weishang.accounts.roles import check_hq
 from weishang.agents.models import Agent
 from weishang.core import idempotency
-from weishang.core.api import ErrorOut
+from weishang.core.api import BodyId, ErrorOut
 from weishang.core.errors import NotFound, PermissionDenied
 
 from . import selectors, services
@@ -45,14 +45,11 @@ class MovementOut(Schema):
     created_at: datetime
 
 
-Id = Annotated[int, Field(ge=1, le=2**53)]
-
-
 class AdjustIn(Schema):
-    sku_id: Id
-    quantity: Annotated[int, Field(ge=-10**6, le=10**6)]
+    sku_id: BodyId
+    quantity: Annotated[StrictInt, Field(ge=-10**6, le=10**6)]
     reason: str
-    agent_id: Id | None = None
+    agent_id: BodyId | None = None
 
 
 def stock_out(s) -> dict:

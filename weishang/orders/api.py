@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from weishang.accounts.auth import session_or_token
 from weishang.accounts.roles import hq_can
 from weishang.core import idempotency
-from weishang.core.api import ErrorOut
+from weishang.core.api import BodyId, ErrorOut
 
 from . import refunds, selectors, services, sharing
 from .models import Order, RefundKind, RefundRequest
@@ -26,11 +26,11 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 Id = Annotated[int, Field(ge=1, le=2**53)]
-Qty = Annotated[int, Field(ge=-10**6, le=10**6)]
+Qty = Annotated[StrictInt, Field(ge=-10**6, le=10**6)]
 
 
 class LineIn(Schema):
-    sku_id: Id
+    sku_id: BodyId
     quantity: Qty
 
 
@@ -49,7 +49,7 @@ class RestockIn(Schema):
 
 
 class ConsumerOrderIn(Schema):
-    shop_agent_id: Id
+    shop_agent_id: BodyId
     lines: list[LineIn]
     address: AddressIn
     note: str = ""
@@ -62,7 +62,7 @@ class PickupIn(Schema):
     note: str = ""
 
 
-class ReasonIn(Schema):
+class OrderReasonIn(Schema):
     reason: str = ""
 
 
@@ -72,7 +72,7 @@ class ShipIn(Schema):
     quantities: dict[Id, Qty] | None = None
 
 
-class LineOut(Schema):
+class OrderLineOut(Schema):
     id: int
     sku_id: int
     sku_code: str
@@ -84,7 +84,7 @@ class LineOut(Schema):
     shipped_quantity: int
 
 
-class ShipmentOut(Schema):
+class OrderShipmentOut(Schema):
     carrier: str
     tracking_no: str
     created_at: datetime
@@ -119,8 +119,8 @@ class OrderOut(Schema):
     created_at: datetime
     refunded_total: Decimal
     shared_by_id: int | None
-    lines: list[LineOut]
-    shipments: list[ShipmentOut]
+    lines: list[OrderLineOut]
+    shipments: list[OrderShipmentOut]
     events: list[EventOut]
     refunds: list[RefundOut]
 
@@ -212,7 +212,7 @@ def get_order(request, no: str):
 
 
 @router.post("/{no}/cancel", response={200: OrderOut, **ERRORS})
-def cancel(request, no: str, data: ReasonIn):
+def cancel(request, no: str, data: OrderReasonIn):
     order = selectors.order_for(request.user, no)
     services.cancel(order, actor=request.user, reason=data.reason)
     return Status(200, _fresh(request.user, no))
@@ -291,7 +291,7 @@ def open_refund_requests(request, limit: int = Query(50, ge=1, le=100), offset: 
     return Status(200, [request_out(r) for r in qs])
 
 
-def _decide(request, pk: int, data: ReasonIn, approve: bool):
+def _decide(request, pk: int, data: OrderReasonIn, approve: bool):
     def run():
         req = refunds.decide_refund(pk, actor=request.user, approve=approve, reason=data.reason)
         return 200, request_out(RefundRequest.objects.select_related("order").get(pk=req.pk))
@@ -304,19 +304,19 @@ def _decide(request, pk: int, data: ReasonIn, approve: bool):
 
 @router.post("/refund-requests/{pk}/approve", response={200: RefundRequestOut, **ERRORS},
              summary="Approve: refund at once (seller agent or HQ)", description=IDEM_DOC)
-def approve_refund(request, pk: Id, data: ReasonIn):
+def approve_refund(request, pk: Id, data: OrderReasonIn):
     return _decide(request, pk, data, True)
 
 
 @router.post("/refund-requests/{pk}/reject", response={200: RefundRequestOut, **ERRORS},
              summary="Reject with a reason (seller agent or HQ)", description=IDEM_DOC)
-def reject_refund(request, pk: Id, data: ReasonIn):
+def reject_refund(request, pk: Id, data: OrderReasonIn):
     return _decide(request, pk, data, False)
 
 
 @router.post("/{no}/cancel-paid", response={200: OrderOut, **ERRORS},
              summary="HQ: cancel a paid order that has not shipped and refund it in full", description=IDEM_DOC)
-def cancel_paid(request, no: str, data: ReasonIn):
+def cancel_paid(request, no: str, data: OrderReasonIn):
     order = selectors.order_for(request.user, no)
 
     def run():

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
 
 from ninja import File, Form, Path, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import Field
 
 from weishang.accounts.auth import session_or_token
 from weishang.agents.models import Agent
 from weishang.core import idempotency
-from weishang.core.api import ErrorOut
+from weishang.core.api import BodyId, ErrorOut
 from weishang.core.errors import NotFound
 
 from . import services
@@ -54,7 +52,7 @@ class BalanceOut(Schema):
 
 
 class HqTopUpIn(Schema):
-    agent_id: Annotated[int, Field(ge=1, le=2**53)]
+    agent_id: BodyId
     amount: str
     currency: str = "CNY"
     reason: str

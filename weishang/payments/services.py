@@ -207,11 +207,22 @@ def _credit(topup: TopUp, actor) -> None:
          created_by=actor, memo=(topup.reason or topup.get_method_display())[:255])
 
 
+def _check_agent_currency(agent: Agent, currency: str) -> None:
+    """A prepaid balance is kept in the agent's level currency (the one its orders are
+    priced in): money in another currency would sit in a balance it can never spend."""
+    level = agent.level if agent.level_id else None
+    want = getattr(level, "currency", "") or ""
+    if want and currency != want:
+        raise DomainError(_("This agent's balance is kept in %(want)s, not %(got)s.") % {"want": want, "got": currency},
+                          code="currency_mismatch", fields={"currency": [_("Use %(want)s.") % {"want": want}]})
+
+
 def hq_topup(*, agent: Agent, amount, currency: str, reason: str, user) -> TopUp:
     if not can_confirm(user, None):
         raise PermissionDenied(_("Only HQ finance can top up balances."))
     reason = (reason or "").strip()
     value = _amount(amount, currency)
+    _check_agent_currency(agent, currency)
     if not reason:
         raise DomainError(_("Give the reason for this top-up."), code="reason_required",
                           fields={"reason": [_("This field is required.")]})
@@ -231,6 +242,7 @@ def request_topup(*, user, amount, currency: str, proof, reason: str = "") -> To
         raise DomainError(_("Your agent account is frozen or expired; you cannot trade now."),
                           code="agent_not_active", status=403)
     value = _amount(amount, currency)
+    _check_agent_currency(agent, currency)
     if not proof:
         raise DomainError(_("Upload the transfer proof."), code="proof_required",
                           fields={"proof": [_("Upload the transfer proof.")]})

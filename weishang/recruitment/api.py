@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from weishang.accounts.auth import session_or_token
 from weishang.accounts.phones import normalize_phone
@@ -33,8 +33,8 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 class InviteIn(Schema):
     level_id: BodyId
-    valid_days: int = Field(7, ge=1, le=services.INVITE_DAYS_MAX)
-    max_uses: int | None = Field(None, ge=1, le=10000)
+    valid_days: StrictInt = Field(7, ge=1, le=services.INVITE_DAYS_MAX)
+    max_uses: StrictInt | None = Field(None, ge=1, le=10000)
     note: str = Field("", max_length=60, pattern=SAFE_TEXT)
 
 
