@@ -793,19 +793,19 @@ def auto_receive(now: datetime | None = None) -> int:
 
 def complete_due(now: datetime | None = None) -> int:
     """Received orders whose return window closed become completed; one with a refund
-    request still waiting for a decision waits for it."""
-    from .models import RefundRequestStatus
+    request still open (waiting for a decision, or goods on their way back) waits for it."""
+    from .models import OPEN_REFUND_REQUEST
 
     now = now or timezone.now()
     cutoff = now - timedelta(days=conf.return_window_days())
     done = 0
     for order_id in list(Order.objects.filter(status=OrderStatus.RECEIVED, received_at__lte=cutoff)
-                         .exclude(refund_requests__status=RefundRequestStatus.REQUESTED)
+                         .exclude(refund_requests__status__in=OPEN_REFUND_REQUEST)
                          .values_list("pk", flat=True)[:500]):
         with transaction.atomic():
             order = _lock(order_id)
             if order.status != OrderStatus.RECEIVED or order.refund_requests.filter(
-                    status=RefundRequestStatus.REQUESTED).exists():
+                    status__in=OPEN_REFUND_REQUEST).exists():
                 continue
             transition(order, OrderStatus.COMPLETED, reason=_("Return window closed."), completed_at=now)
             signals.order_completed.send(sender=Order, order=order)
