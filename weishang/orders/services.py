@@ -462,9 +462,10 @@ def shipping_fee_for(currency: str, province_code: str, city_code: str, units: i
 
 @transaction.atomic
 def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, note: str = "",
-                          shared_by_id: int | None = None) -> Order:
+                          shared_by_id: int | None = None, non_returnable_confirmed: bool = False) -> Order:
     """A consumer's order in an agent's shop. `shared_by_id`: the agent whose verified share
-    link brought the consumer (weishang.orders.sharing); recorded only when it may earn."""
+    link brought the consumer (weishang.orders.sharing); recorded only when it may earn.
+    An item marked not returnable is sold only once the buyer confirmed it knows."""
     if not user.is_authenticated:
         raise PermissionDenied(_("Please log in first."))
     agent = Agent.objects.filter(pk=shop_agent_id).only(
@@ -481,6 +482,9 @@ def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, not
     ship = validate_address(address.get("province_code"), address.get("city_code"), address.get("district_code"),
                             address.get("name"), address.get("phone"), address.get("detail"))
     sku_list = [skus[s] for s, _q in lines]
+    if not non_returnable_confirmed and any(s.non_returnable for s in sku_list):
+        msg = _("Some items cannot be returned once delivered (except when defective): confirm you accept this.")
+        raise DomainError(msg, code="non_returnable_not_confirmed", fields={"non_returnable_ok": [msg]})
     # The shop agent's level price and its own shop price (if any), in one query.
     own_price = ShopPrice.objects.filter(agent_id=agent.pk, sku_id=OuterRef("sku_id")).values("price")[:1]
     level_prices, shop_own = {}, {}
