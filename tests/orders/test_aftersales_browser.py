@@ -33,7 +33,7 @@ def test_return_one_unit_with_a_photo(browser, live_server, transactional_db, tm
     sync_hq_roles()
     t = build_tree(f)
     give(t.mid, t.sku, 5)
-    warehouse = f.staff("warehouse", phone="+8613912340088")
+    f.staff("warehouse", phone="+8613912340088")
     consumer = f.user(phone="+8613912340077")
     order = orders.create_consumer_order(user=consumer, shop_agent_id=t.mid.pk, lines=[(t.sku.pk, 2)],
                                          address=ADDRESS)

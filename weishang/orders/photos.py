@@ -8,6 +8,7 @@ helper lands (branch `uploads`), `save` and `private_storage` switch to it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +25,7 @@ def private_storage() -> FileSystemStorage:
     return FileSystemStorage(location=root, base_url=None)
 
 
-def check(files) -> list[tuple[object, str]]:
+def check(files) -> list[tuple[Any, str]]:
     """Inspect every uploaded photo before anything is written; [(file, extension)].
     Raises ValidationError naming the bad file."""
     files = [f for f in (files or []) if f]
@@ -40,7 +41,7 @@ def check(files) -> list[tuple[object, str]]:
     return out
 
 
-def save(request_obj, checked: list[tuple[object, str]]) -> None:
+def save(request_obj, checked: list[tuple[Any, str]]) -> None:
     from .models import RefundPhoto
 
     for f, ext in checked:

@@ -269,8 +269,8 @@ def request_refund(order: Order, *, user, kind: str, reason: Any, quantities: di
                     "\"The goods are defective\" and attach photos: HQ decides.") % {"items": names}
             raise RefundInvalid(msg, code="not_returnable", fields={"lines": [msg]})
         if blocked and not checked:
-            msg = _("Attach photos of the defect.")
-            raise RefundInvalid(msg, code="photos_required", fields={"photos": [msg]})
+            need = _("Attach photos of the defect.")
+            raise RefundInvalid(need, code="photos_required", fields={"photos": [need]})
         try:
             with transaction.atomic():
                 req = RefundRequest.objects.create(order=order, kind=kind, lines=wanted, amount=total, reason=text,

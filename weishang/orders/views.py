@@ -320,7 +320,7 @@ def refund_photo(request, pk: int):
     except OSError:
         raise Http404
     response = FileResponse(handle, content_type={"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-                            .get(photo.image.name.rsplit(".", 1)[-1], "application/octet-stream"))
+                            .get((photo.image.name or "").rsplit(".", 1)[-1], "application/octet-stream"))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
