@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "weishang.ledger",
     "weishang.agents",
     "weishang.recruitment",
+    "weishang.complaints",
     "weishang.certificates",
     "weishang.inventory",
     "weishang.orders",

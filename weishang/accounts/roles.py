@@ -18,7 +18,8 @@ from weishang.core.errors import PermissionDenied
 # role -> app labels whose permissions it gets ("*" for every permission).
 ROLE_APPS: dict[str, tuple[str, ...]] = {
     "admin": ("*",),
-    "operator": ("catalog", "agents", "recruitment", "certificates", "orders", "inventory", "codes", "shop", "regions"),
+    "operator": ("catalog", "agents", "recruitment", "certificates", "orders", "inventory", "codes", "shop", "regions",
+                 "complaints"),
     "finance": ("ledger", "earnings", "payments", "orders"),
     "warehouse": ("inventory", "orders", "codes"),
 }

@@ -115,6 +115,11 @@ class SKU(models.Model):
     supplier = models.ForeignKey(Supplier, verbose_name=_("supplier"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="skus")
     max_per_order = models.PositiveIntegerField(_("max quantity per order"), default=999)
+    # Shown before purchase; the buyer confirms it at checkout. Returns of such units are
+    # refused unless the goods are defective (and then only HQ decides).
+    non_returnable = models.BooleanField(_("not returnable"), default=False,
+                                         help_text=_("e.g. opened cosmetics: cannot be returned once sold, "
+                                                     "except when defective."))
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -15,6 +15,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 HQ = "hq"
+# Returned units the HQ warehouse inspected as damaged: kept apart from HQ's sellable stock.
+HQ_DAMAGED = "hq_damaged"
 
 
 def owner_key(agent_id: int | None) -> str:
@@ -60,6 +62,7 @@ class MovementKind(models.TextChoices):
     RETURN_IN = "return_in", _("return in")
     RETURN_OUT = "return_out", _("return out")
     ADJUSTMENT = "adjustment", _("HQ adjustment")
+    DAMAGED_IN = "damaged_in", _("returned damaged")
 
 
 class StockMovement(models.Model):

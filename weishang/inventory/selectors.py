@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Sum
 
-from .models import Stock, StockMovement, owner_key
+from .models import HQ, HQ_DAMAGED, Stock, StockMovement, owner_key
 
 
 def stock_of(agent_id: int | None):
@@ -28,8 +28,8 @@ def totals_by_sku() -> list[dict]:
     """Units per SKU: HQ's own, agents' cloud stock, and the warehouse total (both)."""
     rows: dict[int, dict] = {}
     for sku_id, owner, qty, reserved in Stock.objects.values_list("sku_id", "owner", "quantity", "reserved"):
-        row = rows.setdefault(sku_id, {"sku_id": sku_id, "hq": 0, "agents": 0, "reserved": 0})
-        row["hq" if owner == "hq" else "agents"] += qty
+        row = rows.setdefault(sku_id, {"sku_id": sku_id, "hq": 0, "agents": 0, "reserved": 0, "damaged": 0})
+        row["hq" if owner == HQ else "damaged" if owner == HQ_DAMAGED else "agents"] += qty
         row["reserved"] += reserved
     for row in rows.values():
         row["warehouse"] = row["hq"] + row["agents"]

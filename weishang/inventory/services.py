@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from weishang.accounts.roles import check_hq
 from weishang.core.errors import Conflict, DomainError
 
-from .models import HQ, MovementKind, Stock, StockMovement, owner_key
+from .models import HQ, HQ_DAMAGED, MovementKind, Stock, StockMovement, owner_key
 
 
 class OutOfStock(Conflict):
@@ -34,9 +34,9 @@ def _merge(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return sorted(merged.items())
 
 
-def stock_row(agent_id: int | None, sku_id: int) -> Stock:
+def stock_row(agent_id: int | None, sku_id: int, key: str | None = None) -> Stock:
     """Get or create the owner's row for a SKU (safe under concurrency)."""
-    key = owner_key(agent_id)
+    key = key or owner_key(agent_id)
     row = Stock.objects.filter(owner=key, sku_id=sku_id).first()
     if row is not None:
         return row
@@ -88,19 +88,22 @@ def release(agent_id: int | None, lines: Iterable[tuple[int, int]]) -> None:
 
 
 def move(agent_id: int | None, lines: Iterable[tuple[int, int]], *, kind: str, ref_type: str = "", ref_id: str = "",
-         reason: str = "", user=None, from_reserved: bool = False) -> list[StockMovement]:
+         reason: str = "", user=None, from_reserved: bool = False, damaged: bool = False) -> list[StockMovement]:
     """Change quantities (signed per line) and record one movement per line.
 
     A negative line takes only unreserved units, or (from_reserved=True) units reserved
-    earlier for this very reference. Raises OutOfStock when the units are not there."""
-    key = owner_key(agent_id)
+    earlier for this very reference. Raises OutOfStock when the units are not there.
+    damaged=True: HQ's damaged stock (agent_id must be None), never sold from."""
+    if damaged and agent_id is not None:
+        raise ValueError("damaged stock belongs to HQ")
+    key = HQ_DAMAGED if damaged else owner_key(agent_id)
     movements = []
     with transaction.atomic():
         for sku_id, qty in _merge(lines):
             if qty == 0:
                 continue
             if qty > 0:
-                stock_row(agent_id, sku_id)
+                stock_row(agent_id, sku_id, key)
                 qs = Stock.objects.filter(owner=key, sku_id=sku_id)
                 done = qs.update(quantity=F("quantity") + qty)
             elif from_reserved:
@@ -150,4 +153,4 @@ def adjust(*, agent_id: int | None, sku_id: int, quantity: int, reason: str, use
     return moved[0]
 
 
-__all__ = ["HQ", "OutOfStock", "adjust", "move", "release", "reserve", "stock_row", "transfer", "try_reserve"]
+__all__ = ["HQ", "HQ_DAMAGED", "OutOfStock", "adjust", "move", "release", "reserve", "stock_row", "transfer", "try_reserve"]

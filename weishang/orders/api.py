@@ -54,6 +54,8 @@ class ConsumerOrderIn(Schema):
     address: AddressIn
     note: str = ""
     share: str = Field("", max_length=100, description="The `s` token of the share link the consumer followed")
+    non_returnable_ok: bool = Field(False, description="The buyer confirmed that items marked not returnable "
+                                                       "cannot be returned (required when the order has one)")
 
 
 class PickupIn(Schema):
@@ -181,7 +183,8 @@ def create_consumer(request, data: ConsumerOrderIn):
                    lambda: services.create_consumer_order(user=request.user, shop_agent_id=data.shop_agent_id,
                                                           lines=_lines(data), address=data.address.dict(),
                                                           note=data.note,
-                                                          shared_by_id=sharing.agent_id_from(data.share)))
+                                                          shared_by_id=sharing.agent_id_from(data.share),
+                                                          non_returnable_confirmed=data.non_returnable_ok))
 
 
 @router.post("/pickups", response={201: OrderOut, **ERRORS}, summary="Pick-up (提货) of cloud stock", description=IDEM_DOC)

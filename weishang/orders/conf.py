@@ -38,3 +38,19 @@ def auto_receive_days() -> int:
 
 def return_window_days() -> int:
     return int(_get("ORDERS_RETURN_WINDOW_DAYS", "7"))
+
+
+def refund_due_rules() -> dict[str, int]:
+    """Refund deadlines by currency, in days after the goods come back (or after the request
+    when nothing comes back): ORDERS_REFUND_DUE_DAYS = "TWD:15" by default (Taiwan's
+    consumer protection rule). "" turns the rule off."""
+    out: dict[str, int] = {}
+    for part in _get("ORDERS_REFUND_DUE_DAYS", "TWD:15").split(","):
+        code, _sep, days = part.strip().partition(":")
+        if code and days.strip().isdigit():
+            out[code.strip().upper()] = int(days)
+    return out
+
+
+def refund_due_days(currency: str) -> int | None:
+    return refund_due_rules().get(currency)

@@ -121,6 +121,9 @@ def load(ctx: dict) -> None:
             req = refunds.request_refund(order, user=consumer, kind=RefundKind.FULL, reason="瓶盖破损 (demo)")
             if state == "refunded":
                 refunds.decide_refund(req.pk, actor=shop.user, approve=True, reason="同意退款 (demo)")
+                # Shipped goods come back first: the buyer's parcel, then the warehouse's inspection.
+                refunds.ship_return(req.pk, user=consumer, carrier="顺丰速运", tracking_no=f"SFR{order.pk:09d}")
+                refunds.receive_return(req.pk, actor=warehouse, note="验货完好 (demo)")
             continue
         if state in ("received", "completed"):
             services.confirm_received(order, actor=consumer)

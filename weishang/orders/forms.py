@@ -50,3 +50,9 @@ class RefundRequestForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), required=False, min_value=Decimal("0.01"), decimal_places=2,
                                 max_digits=14, help_text=_("Only for a refund of an amount (goods kept)."))
     reason = forms.CharField(label=_("Reason"), max_length=200)
+    defective = forms.BooleanField(label=_("The goods are defective"), required=False,
+                                   help_text=_("Needed to return an item marked as not returnable."))
+
+
+class InspectForm(forms.Form):
+    note = forms.CharField(label=_("Inspection note"), max_length=200, required=False)

@@ -339,12 +339,21 @@ class RefundKind(models.TextChoices):
     FULL = "full", _("everything not yet refunded")
     LINES = "lines", _("some items (goods come back)")
     AMOUNT = "amount", _("an amount (goods kept)")
+    EXCHANGE = "exchange", _("an exchange (same item sent again)")
 
 
 class RefundRequestStatus(models.TextChoices):
     REQUESTED = "requested", _("waiting for a decision")
+    AWAITING_RETURN = "awaiting_return", _("approved: waiting for the buyer to send the goods back")
+    RETURN_SHIPPED = "return_shipped", _("goods on their way back")
+    AWAITING_EXCHANGE = "awaiting_exchange", _("goods received: replacement to ship")
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
+
+
+# A request in one of these states still needs someone to act; one at a time per order.
+OPEN_REFUND_REQUEST = (RefundRequestStatus.REQUESTED, RefundRequestStatus.AWAITING_RETURN,
+                       RefundRequestStatus.RETURN_SHIPPED, RefundRequestStatus.AWAITING_EXCHANGE)
 
 
 class RefundRequest(models.Model):
@@ -357,7 +366,7 @@ class RefundRequest(models.Model):
     lines = models.JSONField(_("items"), default=dict, blank=True, help_text="{order line id: quantity}")
     amount = money(_("amount"))
     reason = models.CharField(_("reason"), max_length=200)
-    status = models.CharField(_("status"), max_length=10, choices=RefundRequestStatus.choices,
+    status = models.CharField(_("status"), max_length=20, choices=RefundRequestStatus.choices,
                               default=RefundRequestStatus.REQUESTED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                      verbose_name=_("requested by"))
@@ -366,13 +375,64 @@ class RefundRequest(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_reason = models.CharField(_("decision reason"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    # Units the buyer says are defective: the only way to return a non-returnable SKU.
+    defective = models.BooleanField(_("defective goods"), default=False)
+    # Return shipping (退货): the buyer's parcel back to the HQ warehouse.
+    return_carrier = models.CharField(_("return carrier"), max_length=40, blank=True)
+    return_tracking_no = models.CharField(_("return tracking number"), max_length=40, blank=True, db_index=True)
+    return_shipped_at = models.DateTimeField(_("sent back"), null=True, blank=True)
+    # Warehouse inspection: {order line id: units damaged}; the rest of the units are good.
+    damaged = models.JSONField(_("damaged units"), default=dict, blank=True)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("received by"))
+    goods_received_at = models.DateTimeField(_("goods received"), null=True, blank=True)
+    inspection_note = models.CharField(_("inspection note"), max_length=200, blank=True)
+    # Exchange: the replacement parcel.
+    exchange_carrier = models.CharField(_("replacement carrier"), max_length=40, blank=True)
+    exchange_tracking_no = models.CharField(_("replacement tracking number"), max_length=40, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("refund request")
         verbose_name_plural = _("refund requests")
         ordering = ["-id"]
-        constraints = [models.UniqueConstraint(fields=["order"], condition=models.Q(status="requested"),
+        constraints = [models.UniqueConstraint(fields=["order"],
+                                               condition=models.Q(status__in=[
+                                                   "requested", "awaiting_return", "return_shipped",
+                                                   "awaiting_exchange"]),
                                                name="orders_one_open_refund_request")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REFUND_REQUEST
+
+
+def refund_photo_path(instance, filename: str) -> str:
+    """The file name is random; its extension is the inspected image format (photos.save)."""
+    import uuid
+
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"refunds/{instance.request_id}/{uuid.uuid4().hex}.{ext}"
+
+
+def _private_storage():
+    from .photos import private_storage
+
+    return private_storage()
+
+
+class RefundPhoto(models.Model):
+    """A photo the buyer attached to its refund request (damage, wrong item)."""
+
+    request = models.ForeignKey(RefundRequest, on_delete=models.CASCADE, related_name="photos",
+                                verbose_name=_("refund request"))
+    image = models.ImageField(_("photo"), upload_to=refund_photo_path, storage=_private_storage)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refund photo")
+        verbose_name_plural = _("refund photos")
+        ordering = ["id"]
 
 
 class Refund(models.Model):

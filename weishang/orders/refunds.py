@@ -25,7 +25,17 @@ agent or HQ (orders permission) approves or rejects it with a reason. Approval r
 A refund can never exceed what was paid (remaining amounts per line, and a database
 check), is idempotent by key per order, and a request is decided once (conditional
 update under the order's row lock). HQ cancelling a paid order refunds everything that
-remains and sends order_cancelled(was_paid=True) instead (earnings reverses in full)."""
+remains and sends order_cancelled(was_paid=True) instead (earnings reverses in full).
+
+After-sales (售后) of goods the consumer already has: a request whose units were shipped
+(a consumer order's goods return or exchange) is not refunded at approval. It waits for
+the goods: approved → the buyer sends them back with carrier and tracking number
+(`ship_return`) → the HQ warehouse receives and inspects them (`receive_return`: good
+units back to the stock they were sold from, damaged ones to HQ's damaged stock) → the
+refund runs then, in the same transaction; an exchange instead ships the same SKU again
+(`ship_exchange`). A refund with goods kept (an amount), a restock (units in cloud
+stock) and units not shipped yet (refund only) are refunded at approval as before.
+Every refund sends `refund_completed` (see signals) for points and coupons."""
 
 from __future__ import annotations
 
@@ -44,8 +54,9 @@ from weishang.core.money import MoneyError, parse_amount
 from weishang.inventory import services as stock
 from weishang.inventory.models import MovementKind
 
-from . import conf, signals, states
+from . import conf, photos, signals, states
 from .models import (
+    OPEN_REFUND_REQUEST,
     LineSource,
     Order,
     OrderKind,
@@ -96,14 +107,46 @@ def is_hq_refunder(user) -> bool:
     return hq_can(user, "orders.change_refundrequest")
 
 
-def can_decide(user, order: Order) -> bool:
-    """The seller agent (its own sale) or HQ staff with the orders permission."""
+def can_decide(user, order: Order, req: RefundRequest | None = None) -> bool:
+    """The seller agent (its own sale) or HQ staff with the orders permission. A return of
+    a non-returnable SKU for defects is HQ's alone to decide."""
     if not (user and user.is_authenticated):
         return False
+    if req is not None and req.defective and _non_returnable_lines(order, req):
+        return is_hq_refunder(user)
     agent = getattr(user, "agent", None)
     if order.seller_agent_id and agent is not None and agent.pk == order.seller_agent_id:
         return True
     return is_hq_refunder(user)
+
+
+def can_receive_returns(user) -> bool:
+    """HQ warehouse staff (the inventory permission) receive and inspect returned parcels."""
+    return bool(user and user.is_authenticated and user.is_staff and user.has_perm("inventory.change_stock"))
+
+
+def _requested_lines(order: Order, req: RefundRequest) -> list[tuple[OrderLine, int]]:
+    """(line, units) the request would bring back; everything left for a full refund."""
+    lines = list(order.lines.all())
+    if req.kind == RefundKind.FULL:
+        return [(ln, ln.quantity - ln.refunded_quantity) for ln in lines if ln.quantity > ln.refunded_quantity]
+    if req.kind in (RefundKind.LINES, RefundKind.EXCHANGE):
+        wanted = {int(k): int(v) for k, v in (req.lines or {}).items()}
+        return [(ln, wanted[ln.pk]) for ln in lines if wanted.get(ln.pk)]
+    return []
+
+
+def needs_return(order: Order, req: RefundRequest) -> bool:
+    """The consumer has (some of) the goods: they must come back before money moves."""
+    return order.kind == OrderKind.CONSUMER and any(
+        ln.shipped_quantity > 0 for ln, _q in _requested_lines(order, req))
+
+
+def _non_returnable_lines(order: Order, req: RefundRequest) -> list[OrderLine]:
+    """Lines of a non-returnable SKU the buyer already has and wants to send back."""
+    if order.kind != OrderKind.CONSUMER:
+        return []
+    return [ln for ln, _q in _requested_lines(order, req) if ln.shipped_quantity > 0 and ln.sku.non_returnable]
 
 
 def _fee_remaining(order: Order, lines: list[OrderLine]) -> Decimal:
@@ -120,7 +163,7 @@ def plan(order: Order, lines: list[OrderLine], *, kind: str, quantities: dict | 
     if kind == RefundKind.FULL:
         out = [PlanLine(ln, rem, qty) for ln, rem, qty in remaining]
         out.append(PlanLine(None, fee_left))
-    elif kind == RefundKind.LINES:
+    elif kind in (RefundKind.LINES, RefundKind.EXCHANGE):
         wanted: dict[int, int] = {}
         fields: dict[str, list] = {}
         for raw_id, raw_qty in dict(quantities or {}).items():
@@ -190,30 +233,60 @@ def _hold(order_no: str, open_: bool) -> None:
 # --- the buyer asks ------------------------------------------------------------------------
 
 def request_refund(order: Order, *, user, kind: str, reason: Any, quantities: dict | None = None,
-                   amount: Any = None) -> RefundRequest:
-    """Open a refund request (one open at a time per order) and hold the order's earnings."""
+                   amount: Any = None, photos_in: list | None = None, defective: bool = False) -> RefundRequest:
+    """Open a refund request (one open at a time per order) and hold the order's earnings.
+    Photos are inspected before anything is written; a bad one refuses the request."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        checked = photos.check(photos_in)
+    except ValidationError as exc:
+        raise RefundInvalid(exc.messages[0], code="invalid_photo", fields={"photos": exc.messages}) from None
     with transaction.atomic():
         order = _lock(order.pk)
         if user is None or user.pk != order.buyer_id:
             raise PermissionDenied(_("Only the buyer can ask for a refund."))
+        if order.status in (OrderStatus.PENDING, OrderStatus.AWAITING_STOCK):
+            raise RefundInvalid(_("This order is not paid; there is nothing to refund."), code="not_paid",
+                                status=409)
         if not window_open(order):
             raise RefundInvalid(_("This order can no longer be refunded: the return window has closed."),
                                 code="return_window_closed", status=409)
+        if kind == RefundKind.EXCHANGE and not (order.kind == OrderKind.CONSUMER and order.status in (
+                OrderStatus.SHIPPED, OrderStatus.RECEIVED)):
+            raise RefundInvalid(_("Only goods you have received can be exchanged."), code="exchange_not_possible",
+                                fields={"kind": [_("Only goods you have received can be exchanged.")]})
         text = _reason(reason, _("Say why you want a refund."))
-        lines = list(order.lines.all())
+        lines = list(order.lines.select_related("sku"))
         parts = plan(order, lines, kind=kind, quantities=quantities, amount=amount)
         total = sum((p.amount for p in parts), Decimal(0))
         wanted = {str(p.line.pk): p.quantity for p in parts if p.line is not None and p.quantity} \
-            if kind == RefundKind.LINES else {}
+            if kind in (RefundKind.LINES, RefundKind.EXCHANGE) else {}
+        if kind == RefundKind.EXCHANGE and not wanted:
+            raise RefundInvalid(_("Choose the items to exchange."), fields={"lines": [_("Choose an item.")]})
+        probe = RefundRequest(order=order, kind=kind, lines=wanted)
+        blocked = _non_returnable_lines(order, probe)
+        if blocked and not defective:
+            names = ", ".join(f"{ln.sku.product.name} {ln.sku.name}" for ln in blocked)
+            msg = _("%(items)s cannot be returned (you confirmed this when buying). If it is defective, tick "
+                    "\"The goods are defective\" and attach photos: HQ decides.") % {"items": names}
+            raise RefundInvalid(msg, code="not_returnable", fields={"lines": [msg]})
+        if blocked and not checked:
+            need = _("Attach photos of the defect.")
+            raise RefundInvalid(need, code="photos_required", fields={"photos": [need]})
         try:
             with transaction.atomic():
                 req = RefundRequest.objects.create(order=order, kind=kind, lines=wanted, amount=total, reason=text,
-                                                   requested_by=user)
+                                                   requested_by=user, defective=bool(defective))
         except IntegrityError:
             raise Conflict(_("A refund request for this order is already waiting for a decision."),
                            code="refund_request_open") from None
-        _event(order, order.status, order.status, user,
-               _("Refund of %(a)s requested: %(r)s") % {"a": total, "r": text})
+        photos.save(req, checked)
+        if kind == RefundKind.EXCHANGE:
+            what = _("Exchange requested: %(r)s") % {"r": text}
+        else:
+            what = _("Refund of %(a)s requested: %(r)s") % {"a": total, "r": text}
+        _event(order, order.status, order.status, user, what)
         _hold(order.no, True)
         return req
 
@@ -226,23 +299,174 @@ def decide_refund(request_id: int, *, actor, approve: bool, reason: Any = "") ->
         if order_id is None:
             raise NotFound(_("Refund request not found."))
         order = _lock(order_id)
-        if not can_decide(actor, order):
-            raise PermissionDenied(_("Only the seller or HQ can decide this refund."))
         req = RefundRequest.objects.get(pk=request_id)
+        if not can_decide(actor, order, req):
+            if req.defective and _non_returnable_lines(order, req):
+                raise PermissionDenied(_("Only HQ can decide the return of a non-returnable item."))
+            raise PermissionDenied(_("Only the seller or HQ can decide this refund."))
         now = timezone.now()
         text = str(reason or "").strip()[:MAX_REASON]
         if not approve:
             text = _reason(reason, _("Say why the refund is rejected."))
-        to = RefundRequestStatus.APPROVED if approve else RefundRequestStatus.REJECTED
+        back = approve and needs_return(order, req)
+        to = (RefundRequestStatus.AWAITING_RETURN if back else RefundRequestStatus.APPROVED) if approve \
+            else RefundRequestStatus.REJECTED
         if RefundRequest.objects.filter(pk=req.pk, status=RefundRequestStatus.REQUESTED).update(
-                status=to, decided_by=actor, decided_at=now, decision_reason=text) != 1:
+                status=to, decided_by=actor, decided_at=now, decision_reason=text,
+                completed_at=None if back else now) != 1:
             raise Conflict(_("This refund request was already decided."), code="already_decided")
         req.refresh_from_db()
+        if back:
+            _event(order, order.status, order.status, actor,
+                   _("Return approved: send the goods back and enter the tracking number. %(r)s") % {"r": text})
+            return req  # earnings stay on hold until the goods are back
         if approve:
             refund(order, actor=actor, reason=req.reason, key=f"request:{req.pk}", kind=req.kind,
                    quantities=req.lines or None, amount=req.amount, request=req)
         else:
             _event(order, order.status, order.status, actor, _("Refund rejected: %(r)s") % {"r": text})
+        _hold(order.no, False)
+        return req
+
+
+# --- the goods come back ------------------------------------------------------------------------
+
+def _clean_parcel(carrier: Any, tracking_no: Any) -> tuple[str, str]:
+    carrier, tracking_no = str(carrier or "").strip()[:40], str(tracking_no or "").strip()[:40]
+    fields: dict[str, list] = {}
+    if not carrier:
+        fields["carrier"] = [_("Enter the carrier.")]
+    if not tracking_no:
+        fields["tracking_no"] = [_("Enter the tracking number.")]
+    if fields:
+        raise RefundInvalid(next(iter(fields.values()))[0], code="invalid_tracking", fields=fields)
+    return carrier, tracking_no
+
+
+def _locked_request(request_id: int) -> tuple[Order, RefundRequest]:
+    order_id = RefundRequest.objects.filter(pk=request_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise NotFound(_("Refund request not found."))
+    order = _lock(order_id)
+    return order, RefundRequest.objects.get(pk=request_id)
+
+
+def _to_state(req: RefundRequest, frm: str, to: str, **fields) -> None:
+    """Conditional state change: a concurrent or repeated step fails instead of applying twice."""
+    if RefundRequest.objects.filter(pk=req.pk, status=frm).update(status=to, **fields) != 1:
+        raise Conflict(_("This return is no longer at this step; reload the page."), code="return_step_changed")
+    req.refresh_from_db()
+
+
+def ship_return(request_id: int, *, user, carrier: Any, tracking_no: Any) -> RefundRequest:
+    """The buyer sent the goods back: carrier and tracking number of the parcel. A tracking
+    number already recorded for another order (or the parcel it received) is refused."""
+    from .models import Shipment
+
+    carrier, tracking_no = _clean_parcel(carrier, tracking_no)
+    with transaction.atomic():
+        order, req = _locked_request(request_id)
+        if user is None or user.pk != order.buyer_id:
+            raise PermissionDenied(_("Only the buyer can send the goods back."))
+        if req.status != RefundRequestStatus.AWAITING_RETURN:
+            raise Conflict(_("This return is no longer at this step; reload the page."), code="return_step_changed")
+        if Shipment.objects.filter(tracking_no=tracking_no).exclude(order=order).exists() or \
+                RefundRequest.objects.filter(return_tracking_no=tracking_no).exclude(order=order).exists():
+            msg = _("This tracking number belongs to another order. Enter the tracking number of the parcel you "
+                    "sent back for this order.")
+            raise RefundInvalid(msg, code="tracking_of_another_order", fields={"tracking_no": [msg]})
+        if Shipment.objects.filter(tracking_no=tracking_no, order=order).exists():
+            msg = _("This is the tracking number of the parcel sent to you; enter the one of your return parcel.")
+            raise RefundInvalid(msg, code="tracking_of_delivery", fields={"tracking_no": [msg]})
+        _to_state(req, RefundRequestStatus.AWAITING_RETURN, RefundRequestStatus.RETURN_SHIPPED,
+                  return_carrier=carrier, return_tracking_no=tracking_no, return_shipped_at=timezone.now())
+        _event(order, order.status, order.status, user,
+               _("Goods sent back by %(c)s, tracking %(t)s.") % {"c": carrier, "t": tracking_no})
+        return req
+
+
+def _clean_damaged(order: Order, req: RefundRequest, damaged: dict | None) -> dict[str, int]:
+    back = {ln.pk: q for ln, q in _requested_lines(order, req)}
+    out: dict[str, int] = {}
+    fields: dict[str, list] = {}
+    for raw_id, raw_qty in dict(damaged or {}).items():
+        try:
+            line_id, qty = int(raw_id), int(raw_qty or 0)
+        except (TypeError, ValueError):
+            fields[f"damaged_{raw_id}"] = [_("Quantities must be whole numbers.")]
+            continue
+        if line_id not in back:
+            fields[f"damaged_{line_id}"] = [_("This item is not part of the return.")]
+        elif not 0 <= qty <= back[line_id]:
+            fields[f"damaged_{line_id}"] = [_("Between 0 and %(n)d.") % {"n": back[line_id]}]
+        elif qty:
+            out[str(line_id)] = qty
+    if fields:
+        raise RefundInvalid(next(iter(fields.values()))[0], code="invalid_inspection", fields=fields)
+    return out
+
+
+def receive_return(request_id: int, *, actor, damaged: dict | None = None, note: Any = "") -> RefundRequest:
+    """The HQ warehouse received the parcel and inspected it ({line id: units damaged}).
+    In one transaction: good units go back to the stock they were sold from, damaged ones
+    to HQ's damaged stock, and the refund runs (an exchange waits for ship_exchange)."""
+    if not can_receive_returns(actor):
+        raise PermissionDenied(_("Only the HQ warehouse can receive returned goods."))
+    with transaction.atomic():
+        order, req = _locked_request(request_id)
+        if req.status != RefundRequestStatus.RETURN_SHIPPED:
+            raise Conflict(_("This return is no longer at this step; reload the page."), code="return_step_changed")
+        bad = _clean_damaged(order, req, damaged)
+        text = str(note or "").strip()[:MAX_REASON]
+        now = timezone.now()
+        exchange = req.kind == RefundKind.EXCHANGE
+        _to_state(req, RefundRequestStatus.RETURN_SHIPPED,
+                  RefundRequestStatus.AWAITING_EXCHANGE if exchange else RefundRequestStatus.APPROVED,
+                  damaged=bad, received_by=actor, goods_received_at=now, inspection_note=text,
+                  completed_at=None if exchange else now)
+        n_bad = sum(bad.values())
+        _event(order, order.status, order.status, actor,
+               _("Returned goods received; %(n)d unit(s) damaged. %(note)s") % {"n": n_bad, "note": text})
+        if exchange:
+            back = [PlanLine(ln, Decimal(0), q) for ln, q in _requested_lines(order, req)]
+            _return_goods(order, back, actor, damaged=bad, ref_id=f"{order.no}:x{req.pk}")
+        else:
+            refund(order, actor=actor, reason=req.reason, key=f"request:{req.pk}", kind=req.kind,
+                   quantities=req.lines or None, amount=req.amount, request=req, damaged=bad)
+            _hold(order.no, False)
+        return req
+
+
+def ship_exchange(request_id: int, *, actor, carrier: Any, tracking_no: Any) -> RefundRequest:
+    """The replacement (the same SKU and quantity) leaves the stock the goods were sold
+    from; no money moves and the order's earnings are released as they were."""
+    from .models import Shipment
+
+    if not can_receive_returns(actor):
+        raise PermissionDenied(_("Only the HQ warehouse can ship a replacement."))
+    carrier, tracking_no = _clean_parcel(carrier, tracking_no)
+    with transaction.atomic():
+        order, req = _locked_request(request_id)
+        if req.status != RefundRequestStatus.AWAITING_EXCHANGE:
+            raise Conflict(_("This return is no longer at this step; reload the page."), code="return_step_changed")
+        if Shipment.objects.filter(tracking_no=tracking_no).exists() or RefundRequest.objects.filter(
+                return_tracking_no=tracking_no).exists():
+            msg = _("This tracking number is already recorded for another parcel.")
+            raise RefundInvalid(msg, code="duplicate_tracking", fields={"tracking_no": [msg]})
+        lines = _requested_lines(order, req)
+        from_stock = _from_stock_ids(order)
+        moves = [(ln.sku_id, -q) for ln, q in lines if ln.source == LineSource.SELLER_STOCK or ln.pk in from_stock]
+        if moves:
+            try:
+                stock.move(order.seller_agent_id, moves, kind=MovementKind.SALE_OUT, ref_type="refund",
+                           ref_id=f"{order.no}:x{req.pk}", reason=str(_("Replacement for an exchange")), user=actor)
+            except stock.OutOfStock as exc:
+                raise RefundInvalid(_("The shop has no free units left for the replacement."),
+                                    code="out_of_stock", status=409, fields=exc.fields) from None
+        _to_state(req, RefundRequestStatus.AWAITING_EXCHANGE, RefundRequestStatus.APPROVED,
+                  exchange_carrier=carrier, exchange_tracking_no=tracking_no, completed_at=timezone.now())
+        _event(order, order.status, order.status, actor,
+               _("Replacement shipped by %(c)s, tracking %(t)s.") % {"c": carrier, "t": tracking_no})
         _hold(order.no, False)
         return req
 
@@ -255,11 +479,23 @@ def _confirmed_payment(order: Order):
     return Payment.objects.filter(order=order, status=PaymentStatus.CONFIRMED).first()
 
 
-def _return_goods(order: Order, parts: list[PlanLine], actor) -> None:
-    ref = {"ref_type": "refund", "ref_id": order.no, "user": actor}
+def _from_stock_ids(order: Order) -> set[int]:
+    """Consumer-order lines whose units came out of the shop agent's cloud stock."""
+    return set(order.shares.filter(role=ShareRole.SELLER_PROCEEDS).values_list("line_id", flat=True))
+
+
+def _return_goods(order: Order, parts: list[PlanLine], actor, damaged: dict | None = None,
+                  ref_id: str | None = None) -> None:
+    ref = {"ref_type": "refund", "ref_id": ref_id or order.no, "user": actor}
     back = [(p.line, p.quantity) for p in parts if p.line is not None and p.quantity]
     if not back:
         return
+    bad = {int(k): int(v) for k, v in (damaged or {}).items()}
+    if bad:
+        # Inspected as damaged: HQ's damaged stock, whichever stock the units were sold from.
+        stock.move(None, [(ln.sku_id, min(q, bad.get(ln.pk, 0))) for ln, q in back], kind=MovementKind.DAMAGED_IN,
+                   reason=str(_("Returned damaged")), damaged=True, **ref)
+        back = [(ln, q - min(q, bad.get(ln.pk, 0))) for ln, q in back]
     if order.kind == OrderKind.RESTOCK:
         try:
             stock.move(order.buyer_agent_id, [(ln.sku_id, -q) for ln, q in back], kind=MovementKind.RETURN_OUT,
@@ -274,8 +510,8 @@ def _return_goods(order: Order, parts: list[PlanLine], actor) -> None:
             stock.move(seller, moves, kind=MovementKind.RETURN_IN, reason=str(_("Returned by the buyer")), **ref)
         return
     # Consumer order: units sold from the shop agent's cloud stock go back into it.
-    from_stock = set(order.shares.filter(role=ShareRole.SELLER_PROCEEDS).values_list("line_id", flat=True))
-    moves = [(ln.sku_id, q) for ln, q in back if ln.source == LineSource.SELLER_STOCK or ln.pk in from_stock]
+    from_stock = _from_stock_ids(order)
+    moves = [(ln.sku_id, q) for ln, q in back if q and (ln.source == LineSource.SELLER_STOCK or ln.pk in from_stock)]
     if moves:
         stock.move(order.seller_agent_id, moves, kind=MovementKind.RETURN_IN,
                    reason=str(_("Returned by the consumer")), **ref)
@@ -318,7 +554,7 @@ def _pay_back(order: Order, refund_obj: Refund, actor) -> None:
 
 def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind.FULL,
            quantities: dict | None = None, amount: Any = None, request: RefundRequest | None = None,
-           cancellation: bool = False) -> Refund:
+           cancellation: bool = False, damaged: dict | None = None) -> Refund:
     """Return money (and goods) to the buyer in one transaction; see the module docstring.
     Idempotent: a second call with the same key returns the first Refund unchanged."""
     text = _reason(reason, _("Give the reason for this refund."))
@@ -345,7 +581,7 @@ def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind
                                                               refunded_quantity=p.line.refunded_quantity + p.quantity)
         order.refunded_total += total
         Order.objects.filter(pk=order.pk).update(refunded_total=order.refunded_total)
-        _return_goods(order, parts, actor)
+        _return_goods(order, parts, actor, damaged=damaged)
         _take_back_volume(order, parts, obj)
         obj._prefetched_objects_cache = {"lines": obj_lines}  # type: ignore[attr-defined]  # line_amounts(), no query
         what = _("Refunded %(a)s: %(r)s") % {"a": total, "r": text}
@@ -360,6 +596,9 @@ def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind
             else:
                 _event(order, order.status, order.status, actor, what)
         _pay_back(order, obj, actor)
+        signals.refund_completed.send(sender=Refund, refund=obj, order=order,
+                                      parts=[signals.RefundPart(line=p.line, quantity=p.quantity, amount=p.amount)
+                                             for p in parts])
         return obj
 
 
@@ -380,7 +619,7 @@ def cancel_paid(order: Order, *, actor, reason: Any) -> Refund:
             raise RefundInvalid(_("Only a paid order that has not shipped can be cancelled."),
                                 code="not_cancellable", status=409)
         now = timezone.now()
-        for req in RefundRequest.objects.filter(order=order, status=RefundRequestStatus.REQUESTED):
+        for req in RefundRequest.objects.filter(order=order, status__in=OPEN_REFUND_REQUEST):
             RefundRequest.objects.filter(pk=req.pk).update(status=RefundRequestStatus.REJECTED, decided_by=actor,
                                                            decided_at=now,
                                                            decision_reason=str(_("The order was cancelled.")))
@@ -388,6 +627,46 @@ def cancel_paid(order: Order, *, actor, reason: Any) -> Refund:
                      cancellation=True)
         _hold(order.no, False)
         return obj
+
+
+def returns_to_receive():
+    """Parcels on their way back, and exchanges whose replacement is still to ship (HQ warehouse)."""
+    return RefundRequest.objects.filter(status__in=(RefundRequestStatus.RETURN_SHIPPED,
+                                                   RefundRequestStatus.AWAITING_EXCHANGE)).select_related(
+        "order", "requested_by").order_by("return_shipped_at", "pk")
+
+
+def refund_due_at(req: RefundRequest):
+    """When the money is due under the brand's refund deadline (Taiwan: 15 days), or None.
+    The clock runs from the request (nothing to send back) or from when the buyer sent the
+    goods back; waiting for the buyer's parcel does not count."""
+    days = conf.refund_due_days(req.order.currency)
+    if days is None or req.kind == RefundKind.EXCHANGE:
+        return None
+    if req.status == RefundRequestStatus.REQUESTED:
+        return req.created_at + timedelta(days=days)
+    if req.status == RefundRequestStatus.RETURN_SHIPPED and req.return_shipped_at is not None:
+        return req.return_shipped_at + timedelta(days=days)
+    return None
+
+
+def overdue_refunds(now=None) -> list[RefundRequest]:
+    """Open requests past their refund deadline, oldest first (HQ's overdue list)."""
+    now = now or timezone.now()
+    currencies = [c for c in conf.refund_due_rules()]
+    if not currencies:
+        return []
+    qs = RefundRequest.objects.filter(
+        status__in=(RefundRequestStatus.REQUESTED, RefundRequestStatus.RETURN_SHIPPED),
+        order__currency__in=currencies).exclude(kind=RefundKind.EXCHANGE).select_related(
+        "order", "order__seller_agent", "requested_by")
+    out = []
+    for req in qs:
+        due = refund_due_at(req)
+        if due is not None and due < now:
+            req.due_at = due  # type: ignore[attr-defined]  # for the page
+            out.append(req)
+    return sorted(out, key=lambda r: r.due_at)  # type: ignore[attr-defined]
 
 
 def open_requests_for(user):

@@ -469,9 +469,10 @@ def shipping_fee_for(currency: str, province_code: str, city_code: str, units: i
 
 @transaction.atomic
 def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, note: str = "",
-                          shared_by_id: int | None = None) -> Order:
+                          shared_by_id: int | None = None, non_returnable_confirmed: bool = False) -> Order:
     """A consumer's order in an agent's shop. `shared_by_id`: the agent whose verified share
-    link brought the consumer (weishang.orders.sharing); recorded only when it may earn."""
+    link brought the consumer (weishang.orders.sharing); recorded only when it may earn.
+    An item marked not returnable is sold only once the buyer confirmed it knows."""
     if not user.is_authenticated:
         raise PermissionDenied(_("Please log in first."))
     agent = Agent.objects.filter(pk=shop_agent_id).only(
@@ -488,6 +489,9 @@ def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, not
     ship = validate_address(address.get("province_code"), address.get("city_code"), address.get("district_code"),
                             address.get("name"), address.get("phone"), address.get("detail"))
     sku_list = [skus[s] for s, _q in lines]
+    if not non_returnable_confirmed and any(s.non_returnable for s in sku_list):
+        msg = _("Some items cannot be returned once delivered (except when defective): confirm you accept this.")
+        raise DomainError(msg, code="non_returnable_not_confirmed", fields={"non_returnable_ok": [msg]})
     # The shop agent's level price and its own shop price (if any), in one query.
     own_price = ShopPrice.objects.filter(agent_id=agent.pk, sku_id=OuterRef("sku_id")).values("price")[:1]
     level_prices, shop_own = {}, {}
@@ -799,19 +803,19 @@ def auto_receive(now: datetime | None = None) -> int:
 
 def complete_due(now: datetime | None = None) -> int:
     """Received orders whose return window closed become completed; one with a refund
-    request still waiting for a decision waits for it."""
-    from .models import RefundRequestStatus
+    request still open (waiting for a decision, or goods on their way back) waits for it."""
+    from .models import OPEN_REFUND_REQUEST
 
     now = now or timezone.now()
     cutoff = now - timedelta(days=conf.return_window_days())
     done = 0
     for order_id in list(Order.objects.filter(status=OrderStatus.RECEIVED, received_at__lte=cutoff)
-                         .exclude(refund_requests__status=RefundRequestStatus.REQUESTED)
+                         .exclude(refund_requests__status__in=OPEN_REFUND_REQUEST)
                          .values_list("pk", flat=True)[:500]):
         with transaction.atomic():
             order = _lock(order_id)
             if order.status != OrderStatus.RECEIVED or order.refund_requests.filter(
-                    status=RefundRequestStatus.REQUESTED).exists():
+                    status__in=OPEN_REFUND_REQUEST).exists():
                 continue
             transition(order, OrderStatus.COMPLETED, reason=_("Return window closed."), completed_at=now)
             signals.order_completed.send(sender=Order, order=order)

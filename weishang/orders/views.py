@@ -26,8 +26,8 @@ from weishang.core.forms import add_domain_error
 from weishang.inventory.models import Stock, owner_key
 
 from . import excel, refunds, selectors, services, sharing, states
-from .forms import AddressForm, ImportForm, ReasonForm, RefundRequestForm, ShipForm, new_key
-from .models import Address, LineSource, Order, OrderStatus, RefundRequestStatus, ShopPrice
+from .forms import AddressForm, ImportForm, InspectForm, ReasonForm, RefundRequestForm, ShipForm, new_key
+from .models import Address, LineSource, Order, OrderStatus, RefundPhoto, RefundRequestStatus, ShopPrice
 
 
 def _idempotent(request, endpoint: str, payload: dict, make):
@@ -112,14 +112,28 @@ def order_detail(request, no: str):
     waiting_offline = [p for p in waiting if not p.trade_no]
     for p in waiting_offline:
         setattr(p, "payee_name", payee_label(p.payee_agent))  # noqa: B010
-    open_request = next((r for r in order.refund_requests.all() if r.status == RefundRequestStatus.REQUESTED), None)
+    open_request = next((r for r in order.refund_requests.all() if r.is_open), None)
+    returning = []
+    if open_request is not None:
+        wanted = {int(k): int(v) for k, v in (open_request.lines or {}).items()}
+        returning = [(line, wanted.get(line.pk, line.quantity - line.refunded_quantity)) for line in lines
+                     if wanted.get(line.pk) or (open_request.kind == "full" and line.quantity > line.refunded_quantity)]
     ctx = {
         "order": order, "lines": lines, "is_buyer": order.buyer_id == user.pk,
         "can_request_refund": order.buyer_id == user.pk and open_request is None and refunds.window_open(order)
         and order.refunded_total < order.total,
         "refund_form": RefundRequestForm(initial={"idempotency_key": new_key()}),
         "open_request": open_request,
-        "can_decide_refund": open_request is not None and refunds.can_decide(user, order),
+        "can_decide_refund": open_request is not None and open_request.status == RefundRequestStatus.REQUESTED
+        and refunds.can_decide(user, order, open_request),
+        "returning": returning, "inspect_form": InspectForm(), "parcel_form": ShipForm(),
+        "can_ship_return": open_request is not None and open_request.status == RefundRequestStatus.AWAITING_RETURN
+        and order.buyer_id == user.pk,
+        "can_receive_return": open_request is not None and open_request.status == RefundRequestStatus.RETURN_SHIPPED
+        and refunds.can_receive_returns(user),
+        "can_ship_exchange": open_request is not None
+        and open_request.status == RefundRequestStatus.AWAITING_EXCHANGE and refunds.can_receive_returns(user),
+        "past_requests": [r for r in order.refund_requests.all() if not r.is_open],
         "can_cancel_paid": refunds.is_hq_refunder(user) and order.status in (OrderStatus.PAID, OrderStatus.RECEIVED)
         and states.can(order.kind, order.status, OrderStatus.CANCELLED),
         "refunds": list(order.refunds.all()),
@@ -210,14 +224,17 @@ def refund_request(request, no: str):
         return redirect("orders:detail", no=no)
     data = form.cleaned_data
     quantities = {k[4:]: v for k, v in request.POST.items() if k.startswith("ret_") and v.strip() not in ("", "0")}
+    photos_in = request.FILES.getlist("photos")
 
     def make(order):
         payload = {"no": no, "kind": data["kind"], "lines": sorted(quantities.items()), "amount": data["amount"],
-                   "reason": data["reason"]}
+                   "reason": data["reason"], "defective": data["defective"],
+                   "photos": [(f.name, f.size) for f in photos_in]}
         idempotency.run(key=idempotency.key_from(request), user=request.user, endpoint="orders.refund_request",
                         payload=payload, fn=lambda: (201, {"id": refunds.request_refund(
                             order, user=request.user, kind=data["kind"], reason=data["reason"],
-                            quantities=quantities, amount=data["amount"]).pk}))
+                            quantities=quantities, amount=data["amount"], photos_in=photos_in,
+                            defective=data["defective"]).pk}))
 
     return _order_action(request, no, make)
 
@@ -241,6 +258,88 @@ def refund_decide(request, pk: int):
     if nxt == "list":
         return redirect("orders:refunds")
     return redirect("orders:detail", no=req.order.no)
+
+
+def _request_action(request, pk: int, action):
+    req = refunds.RefundRequest.objects.filter(pk=pk).select_related("order").first()
+    if req is None:
+        raise Http404
+    try:
+        selectors.order_for(request.user, req.order.no)
+    except DomainError:
+        if not refunds.can_receive_returns(request.user):
+            raise Http404
+    try:
+        action(req)
+        messages.success(request, _("Done."))
+    except DomainError as exc:
+        if exc.status == 403:
+            raise PermissionDenied
+        messages.error(request, exc.message)
+    if request.POST.get("next") == "aftersales":
+        return redirect("orders:aftersales")
+    return redirect(reverse("orders:detail", args=[req.order.no]) + "#refund-request")
+
+
+@login_required
+@require_POST
+def return_ship(request, pk: int):
+    """The buyer enters the carrier and tracking number of the parcel it sent back."""
+    return _request_action(request, pk, lambda r: refunds.ship_return(
+        r.pk, user=request.user, carrier=request.POST.get("carrier"), tracking_no=request.POST.get("tracking_no")))
+
+
+@login_required
+@require_POST
+def return_receive(request, pk: int):
+    """The HQ warehouse received the parcel: units damaged per line, the rest are good."""
+    damaged = {k[4:]: v.strip() for k, v in request.POST.items() if k.startswith("bad_") and v.strip()}
+    return _request_action(request, pk, lambda r: refunds.receive_return(
+        r.pk, actor=request.user, damaged=damaged, note=request.POST.get("note", "")))
+
+
+@login_required
+@require_POST
+def exchange_ship(request, pk: int):
+    return _request_action(request, pk, lambda r: refunds.ship_exchange(
+        r.pk, actor=request.user, carrier=request.POST.get("carrier"), tracking_no=request.POST.get("tracking_no")))
+
+
+@login_required
+@require_GET
+def refund_photo(request, pk: int):
+    """A refund photo, to those who may see the order (buyer, seller, HQ) only."""
+    from django.http import FileResponse
+
+    photo = RefundPhoto.objects.filter(pk=pk).select_related("request__order").first()
+    if photo is None:
+        raise Http404
+    try:
+        selectors.order_for(request.user, photo.request.order.no)
+    except DomainError:
+        if not refunds.can_receive_returns(request.user):
+            raise Http404
+    try:
+        handle = photo.image.open("rb")
+    except OSError:
+        raise Http404
+    response = FileResponse(handle, content_type={"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+                            .get((photo.image.name or "").rsplit(".", 1)[-1], "application/octet-stream"))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def aftersales(request):
+    """HQ after-sales: parcels coming back to receive, replacements to ship, and refunds past
+    their deadline (Taiwan: 15 days)."""
+    if not (refunds.is_hq_refunder(request.user) or refunds.can_receive_returns(request.user)):
+        raise PermissionDenied
+    return render(request, "orders/aftersales.html", {
+        "to_receive": list(refunds.returns_to_receive()[:100]), "overdue": refunds.overdue_refunds(),
+        "rules": refunds.conf.refund_due_rules()})
 
 
 @login_required
@@ -391,7 +490,8 @@ def cart(request, agent_id: int):
                            region=picked.district_code or picked.city_code)
         form = AddressForm(initial=initial)
     return render(request, "orders/cart.html", {"agent": agent, "rows": rows, "total": total, "form": form,
-                                                "saved": saved})
+                                                "saved": saved,
+                                                "non_returnable": any(r["sku"].non_returnable for r in rows)})
 
 
 @login_required
@@ -404,12 +504,13 @@ def checkout(request, agent_id: int):
     if form.is_valid():
         lines = [(r["sku"].pk, r["qty"]) for r in rows]
         address = form.address()
+        confirmed = request.POST.get("non_returnable_ok") == "on"
         sharer = sharing.remembered(request, agent.pk)
         try:
             body = _idempotent(request, "orders.consumer", {"agent": agent.pk, "address": address, "share": sharer},
-                               lambda: services.create_consumer_order(user=request.user, shop_agent_id=agent.pk,
-                                                                      lines=lines, address=address,
-                                                                      shared_by_id=sharer))
+                               lambda: services.create_consumer_order(
+                                   user=request.user, shop_agent_id=agent.pk, lines=lines, address=address,
+                                   shared_by_id=sharer, non_returnable_confirmed=confirmed))
             if form.cleaned_data.get("save_address") and not Address.objects.filter(
                     user=request.user, district_code=address["district_code"], detail=address["detail"]).exists():
                 Address.objects.create(user=request.user, name=address["name"], phone=address["phone"],
@@ -419,7 +520,8 @@ def checkout(request, agent_id: int):
             return redirect("orders:detail", no=body["no"])
         except DomainError as exc:
             add_domain_error(form, exc)
-    return render(request, "orders/cart.html", {"agent": agent, "rows": rows, "total": total, "form": form},
+    return render(request, "orders/cart.html", {"agent": agent, "rows": rows, "total": total, "form": form,
+                                                "non_returnable": any(r["sku"].non_returnable for r in rows)},
                   status=400)
 
 

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_refunds_and_share_attribution'),
+        ('orders', '0004_aftersales'),
     ]
 
     operations = [
