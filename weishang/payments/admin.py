@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Payment, ProviderNotification, ProviderRefund, TopUp
+from .models import Payment, ProviderNotification, ProviderRefund, Reconciliation, ReconciliationMismatch, TopUp
 
 
 @admin.register(Payment)
@@ -60,3 +60,28 @@ class ProviderRefundAdmin(ReadOnly):
     list_filter = ("status",)
     search_fields = ("refund_no", "payment__trade_no", "provider_ref")
     readonly_fields = [f.name for f in ProviderRefund._meta.fields]
+
+
+class MismatchInline(admin.TabularInline):
+    model = ReconciliationMismatch
+    extra = 0
+    can_delete = False
+    readonly_fields = ("kind", "trade_no", "refund_no", "provider_ref", "amount_here", "amount_there", "currency",
+                       "payment", "detail")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(ReadOnly):
+    """Imported through the HQ reconciliation page (payments/reconcile/); read-only here."""
+
+    list_display = ("day", "provider", "mismatch_count", "matched", "bill_lines", "imported_by", "imported_at")
+    list_filter = ("provider",)
+    date_hierarchy = "day"
+    readonly_fields = ("provider", "day", "filename", "bill_lines", "matched", "mismatch_count", "imported_by",
+                       "imported_at")
+    exclude = ("bill",)
+    inlines = [MismatchInline]

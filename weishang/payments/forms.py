@@ -23,3 +23,15 @@ class HqTopUpForm(forms.Form):
     amount = forms.CharField(label=_("Amount"), max_length=20)
     currency = forms.ChoiceField(label=_("Currency"), choices=[("CNY", "CNY"), ("TWD", "TWD")])
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class BillImportForm(forms.Form):
+    provider = forms.ChoiceField(label=_("Provider"))
+    day = forms.DateField(label=_("Bill day"), widget=forms.DateInput(attrs={"type": "date"}))
+    bill = forms.FileField(label=_("Bill file (CSV)"))
+
+    def __init__(self, *args, **kwargs):
+        from .reconciliation import providers_with_bills
+
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = providers_with_bills()

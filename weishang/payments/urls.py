@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import online_views, views
+from . import online_views, reconciliation_views, views
 
 app_name = "payments"
 URL_PREFIX = "payments/"
@@ -16,4 +16,9 @@ urlpatterns = [
     path("checkout/<int:payment_id>/status/", online_views.checkout_status, name="checkout_status"),
     path("notify/<str:provider>/", online_views.notify, name="notify"),
     path("sandbox/<str:trade_no>/", online_views.sandbox, name="sandbox"),
+    path("reconcile/", reconciliation_views.reconcile, name="reconcile"),
+    path("reconcile/<int:run_id>/", reconciliation_views.reconciliation, name="reconciliation"),
+    path("reconcile/<int:run_id>/mismatches.xlsx", reconciliation_views.reconciliation_xlsx,
+         name="reconciliation_xlsx"),
+    path("reconcile/<int:run_id>/bill/", reconciliation_views.reconciliation_bill, name="reconciliation_bill"),
 ]
