@@ -49,6 +49,13 @@ HQ_URLS: dict[str, tuple[str, frozenset[str]]] = {
     "api:adjust": ("POST", STOCK),
     "api:buyback_quote": ("GET", FINANCE),
     "api:create_buyback": ("POST", FINANCE),
+    "payments:reconcile": ("GET", FINANCE),
+    "payments:reconciliation": ("GET", FINANCE),
+    "payments:reconciliation_xlsx": ("GET", FINANCE),
+    "payments:reconciliation_bill": ("GET", FINANCE),
+    "complaints:hq_list": ("GET", OPERATIONS),
+    "complaints:hq_assign": ("POST", OPERATIONS),
+    "complaints:hq_close": ("POST", OPERATIONS),
 }
 
 
@@ -94,7 +101,28 @@ def world(factories, settings):
         "code": conf.get_codec().encode(batch.serial_start, batch.key_version),
         "payout": PayoutBatch.objects.create(currency="CNY", created_by=tree.hq_user),
         "users": {role: factories.staff(role) for role in ROLES},
+        "reconciliation": _reconciliation(tree.hq_user),
+        "complaint": _complaint(tree.low.user, tree.mid),
     }
+
+
+def _reconciliation(user):
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from weishang.payments.models import Reconciliation
+
+    run = Reconciliation(provider="wechatpay", day=dt.date(2026, 1, 2), filename="bill.csv", imported_by=user,
+                         imported_at=timezone.now())
+    run.bill.save("bill.csv", ContentFile(b"bill"), save=False)
+    run.save()
+    return run
+
+
+def _complaint(user, agent):
+    from weishang.complaints.models import Complaint
+
+    return Complaint.objects.create(complainant=user, agent=agent, subject="质量", body="质量问题")
 
 
 def _request(client: Client, name: str, method: str, w) -> int:
@@ -104,6 +132,9 @@ def _request(client: Client, name: str, method: str, w) -> int:
         "codes:batch": [w["batch"].pk], "codes:batch_file": [w["batch"].pk, "csv"],
         "codes:batch_labels": [w["batch"].pk], "codes:qr": [w["code"], "svg"], "codes:alert_status": [0],
         "api:hq_move": [tree.low.pk], "api:hq_freeze": [tree.low.pk], "api:hq_reactivate": [tree.low.pk],
+        "payments:reconciliation": [w["reconciliation"].pk], "payments:reconciliation_xlsx": [w["reconciliation"].pk],
+        "payments:reconciliation_bill": [w["reconciliation"].pk],
+        "complaints:hq_assign": [w["complaint"].pk], "complaints:hq_close": [w["complaint"].pk],
     }
     query = {"api:buyback_quote": {"agent_id": tree.low.pk, "sku_id": tree.sku.pk, "quantity": 1},
              "codes:batch_labels": {"kind": "item", "first": 1, "count": 2, "size": "40x30"}}
@@ -113,6 +144,7 @@ def _request(client: Client, name: str, method: str, w) -> int:
         "api:adjust": {"sku_id": tree.sku.pk, "quantity": 1, "reason": "盘点"},
         "api:create_buyback": {"agent_id": tree.low.pk, "sku_id": tree.sku.pk, "quantity": 1, "reason": "回购"},
         "codes:alert_status": {"status": "closed"},
+        "complaints:hq_close": {"outcome": "已退款并致歉"},
     }
     url = reverse(name, args=args.get(name, []))
     if method == "GET":

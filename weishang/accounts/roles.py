@@ -30,7 +30,8 @@ ROLE_VIEW_ONLY: dict[str, tuple[str, ...]] = {"finance": ("orders",), "warehouse
 # or shipping by accident.
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     "operator": (),
-    "finance": ("earnings.pay_withdrawal", "earnings.view_any_statement", "payments.confirm_hq_payment"),
+    "finance": ("earnings.pay_withdrawal", "earnings.view_any_statement", "payments.confirm_hq_payment",
+                "payments.reconcile"),
     "warehouse": ("orders.ship_order",),
 }
 

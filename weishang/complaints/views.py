@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from weishang.accounts.roles import hq_page
 from weishang.core.errors import DomainError
 from weishang.core.forms import add_domain_error
 
@@ -41,14 +42,11 @@ def mine(request):
     return render(request, "complaints/mine.html", {"complaints": selectors.mine(request.user)[:50]})
 
 
-def _hq(request):
-    if not (request.user.is_staff and request.user.has_perm("complaints.view_complaint")):
-        raise PermissionDenied
+HQ_PERMISSION = "complaints.view_complaint"
 
 
-@login_required
+@hq_page(HQ_PERMISSION)
 def hq_list(request):
-    _hq(request)
     status = request.GET.get("status", "")
     if status not in ComplaintStatus.values:
         status = ""
@@ -58,11 +56,10 @@ def hq_list(request):
         "can_handle": services.can_handle(request.user)})
 
 
-def _act(request, action):
-    _hq(request)
+def _act(request, action, done):
     try:
         action()
-        messages.success(request, _("Done."))
+        messages.success(request, done)
     except DomainError as exc:
         if exc.status == 403:
             raise PermissionDenied
@@ -70,15 +67,17 @@ def _act(request, action):
     return redirect("complaints:hq_list")
 
 
-@login_required
+@hq_page(HQ_PERMISSION)
 @require_POST
 def hq_assign(request, pk: int):
     raw = request.POST.get("assignee", "")
     assignee = get_user_model().objects.filter(pk=int(raw)).first() if raw.isdigit() else None
-    return _act(request, lambda: services.assign(pk, actor=request.user, assignee=assignee))
+    return _act(request, lambda: services.assign(pk, actor=request.user, assignee=assignee),
+                _("Complaint assigned."))
 
 
-@login_required
+@hq_page(HQ_PERMISSION)
 @require_POST
 def hq_close(request, pk: int):
-    return _act(request, lambda: services.close(pk, actor=request.user, outcome=request.POST.get("outcome", "")))
+    return _act(request, lambda: services.close(pk, actor=request.user, outcome=request.POST.get("outcome", "")),
+                _("Complaint closed."))

@@ -2,15 +2,12 @@
 storage, outside MEDIA_ROOT (which is served to anyone), shown only through the order
 page's permission check (views.refund_photo).
 
-The one place that stores them: when the shared "inspect + re-encode + private storage"
-helper lands (branch `uploads`), `save` and `private_storage` switch to it."""
+The one place that stores them, in the shared private storage (core.uploads)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.utils.translation import gettext_lazy as _
@@ -21,8 +18,9 @@ MAX_PHOTOS = 6
 
 
 def private_storage() -> FileSystemStorage:
-    root = getattr(settings, "PRIVATE_MEDIA_ROOT", None) or (Path(settings.MEDIA_ROOT).parent / "private")
-    return FileSystemStorage(location=root, base_url=None)
+    from weishang.core.uploads import get_private_storage
+
+    return get_private_storage()
 
 
 def check(files) -> list[tuple[Any, str]]:

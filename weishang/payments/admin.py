@@ -6,7 +6,15 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.core.uploads import ReencodedImageField
 
-from .models import CollectionDetails, Payment, ProviderNotification, ProviderRefund, TopUp
+from .models import (
+    CollectionDetails,
+    Payment,
+    ProviderNotification,
+    ProviderRefund,
+    Reconciliation,
+    ReconciliationMismatch,
+    TopUp,
+)
 
 
 def _private_link(fieldfile, url: str):
@@ -99,3 +107,28 @@ class CollectionDetailsAdmin(admin.ModelAdmin):
     @admin.display(description=_("collection QR code"))
     def qr_preview(self, obj):
         return _private_link(obj.qr, reverse("payments:collection_qr", args=[obj.pk])) if obj and obj.pk else "-"
+
+
+class MismatchInline(admin.TabularInline):
+    model = ReconciliationMismatch
+    extra = 0
+    can_delete = False
+    readonly_fields = ("kind", "trade_no", "refund_no", "provider_ref", "amount_here", "amount_there", "currency",
+                       "payment", "detail")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(ReadOnly):
+    """Imported through the HQ reconciliation page (payments/reconcile/); read-only here."""
+
+    list_display = ("day", "provider", "mismatch_count", "matched", "bill_lines", "imported_by", "imported_at")
+    list_filter = ("provider",)
+    date_hierarchy = "day"
+    readonly_fields = ("provider", "day", "filename", "bill_lines", "matched", "mismatch_count", "imported_by",
+                       "imported_at")
+    exclude = ("bill",)
+    inlines = [MismatchInline]

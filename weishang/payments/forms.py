@@ -31,3 +31,15 @@ class CollectionDetailsForm(forms.Form):
                               help_text=_("For example: WeChat ID, Alipay account, or bank, account number and name."))
     qr = forms.ImageField(label=_("Collection QR code (WeChat / Alipay)"), required=False, validators=[validate_image])
     remove_qr = forms.BooleanField(label=_("Remove the QR code"), required=False)
+
+
+class BillImportForm(forms.Form):
+    provider = forms.ChoiceField(label=_("Provider"))
+    day = forms.DateField(label=_("Bill day"), widget=forms.DateInput(attrs={"type": "date"}))
+    bill = forms.FileField(label=_("Bill file (CSV)"))
+
+    def __init__(self, *args, **kwargs):
+        from .reconciliation import providers_with_bills
+
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = providers_with_bills()

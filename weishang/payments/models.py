@@ -205,3 +205,57 @@ class CollectionDetails(models.Model):
 
     def __str__(self) -> str:
         return str(self.agent) if self.agent_id else str(_("HQ"))
+
+
+class Reconciliation(models.Model):
+    """One provider's bill for one day (对账), as last imported: importing the same day
+    again replaces the result. Its mismatches are the lines; none means a clean day."""
+
+    provider = models.CharField(_("provider"), max_length=20)
+    day = models.DateField(_("day"))
+    bill = models.FileField(_("bill file"), upload_to="payments/bills/", storage=get_private_storage)
+    filename = models.CharField(_("file name"), max_length=200)
+    bill_lines = models.PositiveIntegerField(_("bill lines"), default=0)
+    matched = models.PositiveIntegerField(_("matched"), default=0)
+    mismatch_count = models.PositiveIntegerField(_("mismatches"), default=0)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("imported by"))
+    imported_at = models.DateTimeField(_("imported"))
+
+    class Meta:
+        verbose_name = _("reconciliation")
+        verbose_name_plural = _("reconciliations")
+        ordering = ["-day", "provider"]
+        permissions = [("reconcile", _("Can import provider bills and reconcile"))]
+        constraints = [models.UniqueConstraint(fields=["provider", "day"], name="payments_reconciliation_day")]
+
+    @property
+    def is_clean(self) -> bool:
+        return self.mismatch_count == 0
+
+
+class MismatchKind(models.TextChoices):
+    MISSING_THERE = "missing_there", _("paid here, not in the bill")
+    MISSING_HERE = "missing_here", _("in the bill, not paid here")
+    AMOUNT_DIFFERS = "amount_differs", _("amounts differ")
+    REFUND_UNMATCHED = "refund_unmatched", _("refund unmatched")
+
+
+class ReconciliationMismatch(models.Model):
+    run = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="mismatches",
+                            verbose_name=_("reconciliation"))
+    kind = models.CharField(_("kind"), max_length=20, choices=MismatchKind.choices)
+    trade_no = models.CharField(_("trade number"), max_length=64, blank=True)
+    refund_no = models.CharField(_("refund number"), max_length=64, blank=True)
+    provider_ref = models.CharField(_("provider transaction"), max_length=64, blank=True)
+    amount_here = money(_("amount here"), null=True, blank=True)
+    amount_there = money(_("amount in the bill"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("payment"))
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation mismatch")
+        verbose_name_plural = _("reconciliation mismatches")
+        ordering = ["run", "kind", "id"]

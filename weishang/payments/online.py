@@ -75,12 +75,13 @@ class Notice:
 
 @dataclass
 class Checkout:
-    """How the payer continues at the provider: follow `url`, scan `qr`, or call the
-    WeChat JSAPI with `params`."""
+    """How the payer continues at the provider: follow `url`, scan `qr`, call the
+    WeChat JSAPI with `params`, or post the signed form `post` to `url` (ECPay)."""
 
     url: str = ""
     qr: str = ""
     params: dict = field(default_factory=dict)
+    post: dict = field(default_factory=dict)
 
     @property
     def params_json(self) -> str:
@@ -488,8 +489,10 @@ class AlipayProvider(OnlineProvider):
         return HttpResponse("success" if ok else "fail", content_type="text/plain")
 
 
+from .ecpay import ECPayProvider  # noqa: E402 (it builds on the classes above)
+
 CLASSES: dict[str, type[OnlineProvider]] = {"sandbox": SandboxProvider, "wechatpay": WeChatPayProvider,
-                                            "alipay": AlipayProvider}
+                                            "alipay": AlipayProvider, "ecpay": ECPayProvider}
 _cache: dict[tuple, dict[str, OnlineProvider]] = {}
 
 

@@ -4,7 +4,9 @@ providers' notification endpoints and the sandbox provider's own page."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from weishang.core.errors import DomainError
+from weishang.core.ratelimit import client_ip
 
 from . import notifications
 from .models import Payment, PaymentStatus
@@ -44,7 +47,7 @@ def checkout(request, payment_id: int):
         try:
             go = provider.checkout(
                 payment, return_url=request.build_absolute_uri(reverse("payments:checkout", args=[payment.pk])),
-                user_agent=request.headers.get("User-Agent", ""), client_ip=request.META.get("REMOTE_ADDR", ""))
+                user_agent=request.headers.get("User-Agent", ""), client_ip=client_ip(request))
         except DomainError as exc:
             log.warning("payments: checkout %s failed: %s", payment.trade_no, getattr(exc, "detail", exc))
             ctx["error"] = exc.message
@@ -53,7 +56,14 @@ def checkout(request, payment_id: int):
 
             ctx["qr_svg"] = segno.make(go.qr, error="m").svg_inline(scale=5)
     ctx["go"] = go
-    return render(request, "payments/checkout.html", ctx, status=502 if ctx["error"] else 200)
+    response = render(request, "payments/checkout.html", ctx, status=502 if ctx["error"] else 200)
+    if go is not None and go.post:
+        # The page's signed form posts to the provider's gateway (ECPay): the site-wide CSP
+        # allows forms to our own origin only, so this page also allows that one origin.
+        gateway = urlsplit(go.url)
+        response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {gateway.scheme}://{gateway.netloc}")
+    return response
 
 
 @login_required

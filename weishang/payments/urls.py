@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import online_views, views
+from . import online_views, reconciliation_views, views
 
 app_name = "payments"
 URL_PREFIX = "payments/"
@@ -21,4 +21,10 @@ urlpatterns = [
     path("topups/<int:topup_id>/proof/", views.topup_proof, name="topup_proof"),
     path("collection/", views.collection_details, name="collection_details"),
     path("collection/<int:details_id>/qr/", views.collection_qr, name="collection_qr"),
+
+    path("reconcile/", reconciliation_views.reconcile, name="reconcile"),
+    path("reconcile/<int:run_id>/", reconciliation_views.reconciliation, name="reconciliation"),
+    path("reconcile/<int:run_id>/mismatches.xlsx", reconciliation_views.reconciliation_xlsx,
+         name="reconciliation_xlsx"),
+    path("reconcile/<int:run_id>/bill/", reconciliation_views.reconciliation_bill, name="reconciliation_bill"),
 ]
