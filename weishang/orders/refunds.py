@@ -37,11 +37,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from weishang.core.money import MoneyError, parse_amount
+from weishang.core.money import Money, MoneyError, parse_amount
 from weishang.inventory import services as stock
 from weishang.inventory.models import MovementKind
 
-from . import conf, signals, states
+from . import conf, history, signals, states
 from .models import (
     LineSource,
     Order,
@@ -210,7 +210,7 @@ def request_refund(order: Order, *, user, kind: str, reason: Any, quantities: di
             raise Conflict(_("A refund request for this order is already waiting for a decision."),
                            code="refund_request_open") from None
         _event(order, order.status, order.status, user,
-               _("Refund of %(a)s requested: %(r)s") % {"a": total, "r": text})
+               history.note(_("Refund of %(a)s requested: %(r)s"), a=Money(total, order.currency), r=text))
         _hold(order.no, True)
         return req
 
@@ -239,7 +239,7 @@ def decide_refund(request_id: int, *, actor, approve: bool, reason: Any = "") ->
             refund(order, actor=actor, reason=req.reason, key=f"request:{req.pk}", kind=req.kind,
                    quantities=req.lines or None, amount=req.amount, request=req)
         else:
-            _event(order, order.status, order.status, actor, _("Refund rejected: %(r)s") % {"r": text})
+            _event(order, order.status, order.status, actor, history.note(_("Refund rejected: %(r)s"), r=text))
         _hold(order.no, False)
         return req
 
@@ -295,7 +295,7 @@ def _take_back_volume(order: Order, parts: list[PlanLine], refund_obj: Refund) -
 
 
 def _pay_back(order: Order, refund_obj: Refund, actor) -> None:
-    from weishang.ledger.models import AccountKind
+    from weishang.ledger.models import AccountKind, JournalKind
     from weishang.ledger.services import account, post
     from weishang.payments import providers
 
@@ -306,10 +306,10 @@ def _pay_back(order: Order, refund_obj: Refund, actor) -> None:
     if provider is None:
         raise RefundInvalid(_("This payment method cannot refund."), code="invalid_method", status=409)
     clearing = account(AccountKind.PAYMENT_CLEARING, order.currency)
-    post(key=f"order:refund:{order.no}:{refund_obj.pk}", kind="order_refund", currency=order.currency,
+    post(key=f"order:refund:{order.no}:{refund_obj.pk}", kind=JournalKind.ORDER_REFUND, currency=order.currency,
          lines=[(clearing, -refund_obj.amount), *provider.refund_lines(payment, refund_obj.amount)],
          ref_type="order", ref_id=order.no, created_by=actor,
-         memo=f"refund {order.no} ({payment.method})")
+         memo=f"{order.no} ({provider.label})")
 
 
 def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind.FULL,
@@ -344,10 +344,10 @@ def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind
         _return_goods(order, parts, actor)
         _take_back_volume(order, parts, obj)
         obj._prefetched_objects_cache = {"lines": obj_lines}  # type: ignore[attr-defined]  # line_amounts(), no query
-        what = _("Refunded %(a)s: %(r)s") % {"a": total, "r": text}
+        what = history.note(_("Refunded %(a)s: %(r)s"), a=Money(total, order.currency), r=text)
         if cancellation:
-            transition(order, OrderStatus.CANCELLED, actor=actor, reason=_("Cancelled after payment; %(w)s")
-                       % {"w": what}, cancelled_at=timezone.now())
+            transition(order, OrderStatus.CANCELLED, actor=actor, reason=history.note(_("Cancelled after payment; %(w)s"), w=what),
+                       cancelled_at=timezone.now())
             signals.order_cancelled.send(sender=Order, order=order, was_paid=True)
         else:
             signals.order_refunded.send(sender=Order, order=order, refund=obj)
