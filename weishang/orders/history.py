@@ -39,7 +39,7 @@ def msgid(text: str | Promise) -> str:
     if isinstance(text, Promise):
         # A gettext_lazy proxy keeps the msgid it was made with: store that, not this
         # request's translation.
-        args = getattr(text, "_args", ())
+        args: tuple[Any, ...] = tuple(getattr(text, "_args", ()))
         if len(args) == 1 and isinstance(args[0], str):
             return args[0]
         return str(text)
