@@ -77,3 +77,12 @@ def test_order_number_carries_the_brands_local_date(settings):
     # 17:30 UTC on the 23rd is 01:30 on the 24th in Shanghai.
     assert numbers.new_number(datetime(2026, 11, 23, 17, 30, tzinfo=UTC)).startswith("WS261124-")
     assert numbers.new_number(datetime(2026, 11, 23, 15, 30, tzinfo=UTC)).startswith("WS261123-")
+
+
+def test_refund_limit_message_shows_the_currency_sign(tree):
+    from weishang.core.errors import DomainError
+
+    order = paid_restock(tree, 1)
+    with translation.override("en"), pytest.raises(DomainError) as err:
+        refunds.request_refund(order, user=tree.low.user, kind=RefundKind.AMOUNT, amount="1000", reason="x")
+    assert "¥90.00" in str(err.value.message)

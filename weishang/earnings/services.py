@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.agents.models import Agent
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from weishang.core.money import CURRENCY_DECIMALS, MoneyError, parse_amount
+from weishang.core.money import CURRENCY_DECIMALS, MoneyError, format_money, parse_amount
 from weishang.ledger import services as ledger
 from weishang.ledger.models import Account, AccountKind, Entry, Journal, JournalKind
 from weishang.ledger.selectors import cents_sum, money_of
@@ -415,7 +415,7 @@ def request_withdrawal(*, agent: Agent, amount, currency: str, payee_name: str, 
                         lines=[(avail, -amount), (clearing, amount)],
                         ref_type="withdrawal", ref_id=str(w.pk), created_by=agent.user, no_negative=[avail])
     except ledger.InsufficientBalance:
-        message = _("You can withdraw at most %(a)s.") % {"a": available_balance(agent.pk, currency)}
+        message = _("You can withdraw at most %(a)s.") % {"a": format_money(available_balance(agent.pk, currency), currency)}
         raise WithdrawalError(message, code="insufficient_balance", fields={"amount": [message]},
                               status=409) from None
     except IntegrityError:

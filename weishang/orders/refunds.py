@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from weishang.core.money import Money, MoneyError, parse_amount
+from weishang.core.money import Money, MoneyError, format_money, parse_amount
 from weishang.inventory import services as stock
 from weishang.inventory.models import MovementKind
 
@@ -158,7 +158,7 @@ def plan(order: Order, lines: list[OrderLine], *, kind: str, quantities: dict | 
         parts = [(ln, rem) for ln, rem, _q in remaining] + [(None, fee_left)]
         left = sum((rem for _ln, rem in parts), Decimal(0))
         if value > left:
-            msg = _("At most %(a)s can still be refunded.") % {"a": left}
+            msg = _("At most %(a)s can still be refunded.") % {"a": format_money(left, order.currency)}
             raise RefundInvalid(msg, code="refund_too_much", fields={"amount": [msg]})
         units = split_order_refund([to_units(rem, order.currency) for _ln, rem in parts],
                                    to_units(value, order.currency))
