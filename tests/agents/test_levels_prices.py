@@ -80,10 +80,13 @@ def test_twd_prices_are_whole_dollars(factories):
 # --- Excel -----------------------------------------------------------------------------------
 
 def test_excel_round_trip(grid):
-    data = level_prices.export_xlsx()
+    from django.utils import translation
+
+    with translation.override("zh-hans"):  # headers in the reader's language, read back in any
+        data = level_prices.export_xlsx()
     wb = load_workbook(io.BytesIO(data))
     ws = wb["prices"]
-    assert [c.value for c in ws[1]] == ["SKU code", "SKU", "总代", "一级", "二级"]
+    assert [c.value for c in ws[1]] == ["SKU 编码", "SKU", "总代", "一级", "二级"]
     assert [c.value for c in ws[2]][:1] == ["LX-A"]
     before = _prices()
     result = level_prices.import_xlsx(data)

@@ -224,7 +224,7 @@ def test_collection_details_on_the_pay_page_and_the_waiting_state(client, tree, 
 
     pay.pay(order_no=order.no, user=consumer, method="offline", proof=png())
     event = OrderEvent.objects.filter(order=order).last()
-    assert event.from_status == event.to_status == "pending" and tree.mid.name in event.reason
+    assert event.from_status == event.to_status == "pending" and tree.mid.name in event.text
     client.force_login(consumer)
     detail = client.get(f"/orders/{order.no}/").content.decode()
     assert "待确认收款" in detail and "status-awaiting_confirmation" in detail
@@ -238,7 +238,7 @@ def test_a_rejected_transfer_is_in_the_history_and_the_order_is_payable_again(cl
     order = restock_to_mid(tree)
     p = pay.pay(order_no=order.no, user=tree.low.user, method="offline", proof=png())
     pay.reject(payment_id=p.pk, user=tree.mid.user, reason="没收到钱")
-    assert "没收到钱" in OrderEvent.objects.filter(order=order).last().reason
+    assert "没收到钱" in OrderEvent.objects.filter(order=order).last().text
     client.force_login(tree.low.user)
     detail = client.get(f"/orders/{order.no}/").content.decode()
     assert "待确认收款" not in detail and f'href="/payments/pay/{order.no}/"' in detail

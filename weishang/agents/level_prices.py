@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -28,7 +29,8 @@ from .level_models import Level, LevelPrice
 
 PRICES_SHEET = "prices"
 RULES_SHEET = "upgrade rules"
-CODE_HEADER, NAME_HEADER = "SKU code", "SKU"
+# Header msgids: the file is written in the reader's language and read back in any of them.
+CODE_HEADER, NAME_HEADER = gettext_noop("SKU code"), gettext_noop("SKU")
 MAX_ROWS = 5000
 
 
@@ -129,12 +131,23 @@ def _money_cell(value: Decimal, currency: str) -> Any:
     return int(value) if currency == "TWD" else float(value)  # shown as a number in Excel
 
 
+def _in_every_language(msgid: str) -> set[str]:
+    from django.conf import settings
+    from django.utils import translation
+
+    found = {msgid}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            found.add(_(msgid))
+    return found
+
+
 def export_xlsx(table: Table | None = None) -> bytes:
     table = table or load_table()
     wb = Workbook()
     ws = wb.active
     ws.title = PRICES_SHEET
-    ws.append([CODE_HEADER, NAME_HEADER, *[lv.name for lv in table.levels]])
+    ws.append([_(CODE_HEADER), _(NAME_HEADER), *[lv.name for lv in table.levels]])
     for sku in table.skus:
         row: list[Any] = [sku.code, f"{sku.product.name} {sku.name}"]
         for lv in table.levels:
@@ -232,9 +245,9 @@ def _read_prices(ws, table: Table) -> tuple[dict[tuple[int, int], Any], dict[tup
     cell_of: dict[tuple[int, int], str] = {}
     rows = ws.iter_rows(values_only=True)
     header = [_text(c) for c in next(rows, ())]
-    if len(header) < 3 or header[0] != CODE_HEADER:
+    if len(header) < 3 or header[0] not in _in_every_language(CODE_HEADER):
         raise DomainError(_('The first row must be "%(code)s", "%(name)s", then the level names.') % {
-            "code": CODE_HEADER, "name": NAME_HEADER}, code="bad_workbook")
+            "code": _(CODE_HEADER), "name": _(NAME_HEADER)}, code="bad_workbook")
     cols: dict[int, Level] = {}
     rules.refuse_forbidden_criteria(h for h in header[2:] if h and h not in by_name)
     for i, name in enumerate(header[2:], start=2):

@@ -75,7 +75,7 @@ class Agent(models.Model):
     path = models.CharField(max_length=255, db_index=True, editable=False,
                             help_text="Ancestor ids from the top, then own id, ten digits each: "
                                       "/0000000012/0000000057/0000000311/")
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=AgentStatus.choices, default=AgentStatus.ACTIVE)
     wechat_id = models.CharField(_("WeChat ID"), max_length=40, blank=True, db_index=True)
     line_id = models.CharField(_("LINE ID"), max_length=40, blank=True)

@@ -70,8 +70,9 @@ def format_money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return ""
     places = decimals_for(currency)
-    text = f"{amount:,.{places}f}"
-    return f"{CURRENCY_SYMBOLS.get(currency, currency + ' ')}{text}"
+    # The sign goes before the symbol (-¥1,738.00), as people write it; never "-0".
+    sign = "-" if amount < 0 and round(amount, places) != 0 else ""
+    return f"{sign}{CURRENCY_SYMBOLS.get(currency, currency + ' ')}{abs(amount):,.{places}f}"
 
 
 @dataclass(frozen=True, slots=True)

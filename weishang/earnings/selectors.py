@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from weishang.ledger.models import Account, AccountKind, Entry
+from weishang.ledger.models import Account, AccountKind, Entry, JournalKind
 from weishang.ledger.selectors import cents_sum, money_of
 
 from . import conf
@@ -36,10 +36,9 @@ def journal_label(kind: str) -> str:
         return RuleKind.label(tail)
     if head == "reversal":
         return _("refund: %(k)s") % {"k": RuleKind.label(tail)}
-    return {"withdrawal": _("withdrawal request"), "withdrawal_rejected": _("withdrawal rejected"),
-            "withdrawal_paid": _("withdrawal paid"), "earnings_release": _("became available"),
-            "order_refund": _("refund paid back to the buyer"),
-            "buyback": _("buy-back of unsold stock")}.get(kind, kind)
+    if kind in JournalKind.values:
+        return str(JournalKind(kind).label)
+    return kind
 
 
 @dataclass
@@ -174,6 +173,7 @@ class MonthTotals:
     agents_entries: Decimal  # from the entries by type
     earnings_table: dict  # earning kind -> sum of Earning.amount paid in the month (business records)
     difference: Decimal
+    currency: str = ""
 
 
 def hq_month_totals(year: int, month: int, currency: str | None = None) -> MonthTotals:
@@ -212,13 +212,15 @@ def hq_month_totals(year: int, month: int, currency: str | None = None) -> Month
     diff = abs(agents_entries - agents_change)
     for kind in set(table) | {k.split(":", 1)[1] for k in by_type if k.startswith("earning:")}:
         diff += abs(table.get(kind, Decimal(0)) - by_type.get(f"earning:{kind}", Decimal(0)))
-    return MonthTotals(year, month, rows, by_type, agents_change, agents_entries, dict(table), diff)
+    return MonthTotals(year, month, rows, by_type, agents_change, agents_entries, dict(table), diff, currency)
 
 
 def totals_xlsx(t: MonthTotals) -> bytes:
     rows = [[label, n, float(a), float(h), float(s), float(rw)] for _k, label, n, a, h, s, rw in t.rows]
     rows.append([_("Difference"), "", float(t.difference), "", "", ""])
-    return _xlsx([_("Type"), _("Postings"), _("Agents"), _("HQ"), _("Suppliers"), _("Reward cost")], rows,
+    cur = f" ({t.currency})" if t.currency else ""
+    return _xlsx([_("Type"), _("Postings"), _("Agents") + cur, _("HQ") + cur, _("Suppliers") + cur,
+                  _("Reward cost") + cur], rows,
                  f"{t.year}-{t.month:02d}")
 
 

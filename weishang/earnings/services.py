@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from weishang.accounts.roles import check_hq
 from weishang.agents.models import Agent
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from weishang.core.money import CURRENCY_DECIMALS, MoneyError, parse_amount
+from weishang.core.money import CURRENCY_DECIMALS, MoneyError, format_money, parse_amount
 from weishang.ledger import services as ledger
-from weishang.ledger.models import Account, AccountKind, Entry, Journal
+from weishang.ledger.models import Account, AccountKind, Entry, Journal, JournalKind
 from weishang.ledger.selectors import cents_sum, money_of
 
 from . import conf
@@ -270,8 +270,8 @@ def release_due(now: datetime | None = None, *, order_ref: str | None = None) ->
             continue
         with transaction.atomic():
             journal = Journal.objects.create(key=f"release:{now:%Y%m%dT%H%M%S}:{currency}:{uuid.uuid4().hex[:12]}",
-                                             kind="earnings_release", currency=currency,
-                                             memo="pending -> available", ref_type="release")
+                                             kind=JournalKind.EARNINGS_RELEASE, currency=currency,
+                                             ref_type="release")
             count = qs.update(state=EarningState.AVAILABLE, released_at=now, release_journal=journal)
             if not count:
                 journal.delete()
@@ -412,11 +412,11 @@ def request_withdrawal(*, agent: Agent, amount, currency: str, payee_name: str, 
             w = Withdrawal.objects.create(agent=agent, currency=currency, amount=amount, fee=fee,
                                           payee_name=payee_name.strip(), payee_account=payee_account.strip(),
                                           payee_bank=payee_bank.strip(), idempotency_key=idempotency_key)
-            ledger.post(key=f"wd:{w.pk}", kind="withdrawal", currency=currency,
-                        lines=[(avail, -amount), (clearing, amount)], memo="withdrawal request",
+            ledger.post(key=f"wd:{w.pk}", kind=JournalKind.WITHDRAWAL, currency=currency,
+                        lines=[(avail, -amount), (clearing, amount)],
                         ref_type="withdrawal", ref_id=str(w.pk), created_by=agent.user, no_negative=[avail])
     except ledger.InsufficientBalance:
-        message = _("You can withdraw at most %(a)s.") % {"a": available_balance(agent.pk, currency)}
+        message = _("You can withdraw at most %(a)s.") % {"a": format_money(available_balance(agent.pk, currency), currency)}
         raise WithdrawalError(message, code="insufficient_balance", fields={"amount": [message]},
                               status=409) from None
     except IntegrityError:
@@ -457,7 +457,7 @@ def reject_withdrawal(withdrawal_id: int, *, by, reason: str) -> Withdrawal:
                 decided_at=timezone.now(), reason=reason.strip()[:200])
     accs = accounts_for([(K.AGENT_EARNINGS_AVAILABLE, w.currency, w.agent_id, None),
                          (K.WITHDRAWAL_CLEARING, w.currency, None, None)])
-    ledger.post(key=f"wd-reject:{w.pk}", kind="withdrawal_rejected", currency=w.currency,
+    ledger.post(key=f"wd-reject:{w.pk}", kind=JournalKind.WITHDRAWAL_REJECTED, currency=w.currency,
                 lines=[(accs[Account.make_key(K.WITHDRAWAL_CLEARING, w.currency)], -w.amount),
                        (accs[Account.make_key(K.AGENT_EARNINGS_AVAILABLE, w.currency, w.agent_id)], w.amount)],
                 memo=reason[:200], ref_type="withdrawal", ref_id=str(w.pk), created_by=by)
@@ -487,7 +487,7 @@ def mark_paid(withdrawal_id: int, *, by) -> Withdrawal:
              (accs[Account.make_key(K.AGENT_WITHDRAWN, w.currency, w.agent_id)], w.net)]
     if w.fee:
         lines.append((accs[Account.make_key(K.HQ_FEES, w.currency)], w.fee))
-    ledger.post(key=f"wd-paid:{w.pk}", kind="withdrawal_paid", currency=w.currency, lines=lines,
+    ledger.post(key=f"wd-paid:{w.pk}", kind=JournalKind.WITHDRAWAL_PAID, currency=w.currency, lines=lines,
                 ref_type="withdrawal", ref_id=str(w.pk), created_by=by)
     return w
 
@@ -574,8 +574,8 @@ def buy_back(*, agent: Agent, sku_id: int, quantity: int, by, reason: str, key: 
         stock.move(None, [(sku.pk, quantity)], kind=MovementKind.RETURN_IN, **ref)
         accs = accounts_for([(K.HQ_BUYBACK, sku.currency, None, None),
                              (K.AGENT_EARNINGS_AVAILABLE, sku.currency, agent.pk, None)])
-        ledger.post(key=f"buyback:{bb.pk}", kind="buyback", currency=sku.currency,
+        ledger.post(key=f"buyback:{bb.pk}", kind=JournalKind.BUYBACK, currency=sku.currency,
                     lines=[(accs[Account.make_key(K.HQ_BUYBACK, sku.currency)], -amount),
                            (accs[Account.make_key(K.AGENT_EARNINGS_AVAILABLE, sku.currency, agent.pk)], amount)],
-                    memo=f"buy-back {quantity} x {sku.code}", ref_type="buyback", ref_id=str(bb.pk), created_by=by)
+                    memo=f"{quantity} × {sku.code}", ref_type="buyback", ref_id=str(bb.pk), created_by=by)
         return bb

@@ -125,7 +125,7 @@ def hq_withdrawals(request):
         try:
             if action == "approve":
                 services.approve_withdrawal(int(request.POST["id"]), by=request.user)
-                messages.success(request, _("Approved."))
+                messages.success(request, _("Withdrawal approved."))
             elif action == "reject":
                 reject_form = RejectForm(request.POST)
                 services.reject_withdrawal(int(request.POST["id"]), by=request.user,

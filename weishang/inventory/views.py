@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from weishang.accounts.roles import hq_page
@@ -98,7 +99,7 @@ def hq_adjust(request):
                                     quantity=d["quantity"], reason=d["reason"], user=request.user).pk}))
                 if d["quantity"] > 0:  # waiting restocks of this owner may now be filled
                     order_services.retry_waiting_for(d["agent"].pk if d["agent"] else None)
-                messages.success(request, "✓")
+                messages.success(request, _("Stock adjusted."))
                 return redirect("inventory:hq_stock")
             except DomainError as exc:
                 add_domain_error(form, exc)

@@ -33,6 +33,31 @@ class AccountKind(models.TextChoices):
     WITHDRAWAL_CLEARING = "withdrawal_clearing", _("withdrawals clearing")
 
 
+class JournalKind(models.TextChoices):
+    """What a journal records. Earnings post "earning:<rule kind>" and their refunds
+    "reversal:<rule kind>" (labelled by earnings.selectors.journal_label)."""
+
+    ORDER_PAYMENT = "order_payment", _("order payment")
+    ORDER_REFUND = "order_refund", _("refund paid back to the buyer")
+    PREPAID_TOPUP = "prepaid_topup", _("prepaid balance top-up")
+    WITHDRAWAL = "withdrawal", _("withdrawal request")
+    WITHDRAWAL_REJECTED = "withdrawal_rejected", _("withdrawal rejected")
+    WITHDRAWAL_PAID = "withdrawal_paid", _("withdrawal paid")
+    EARNINGS_RELEASE = "earnings_release", _("became available")
+    BUYBACK = "buyback", _("buy-back of unsold stock")
+    PROVIDER_REFUND = "provider_refund", _("refund paid out by the payment provider")
+
+
+# Kinds made of a prefix and an earnings rule kind.
+JOURNAL_KIND_PREFIXES = ("earning", "reversal")
+
+
+# What Journal.ref_type names, for people.
+REF_TYPE_LABELS = {"order": _("order"), "topup": _("prepaid balance top-up"), "withdrawal": _("withdrawal"),
+                   "release": _("became available"), "buyback": _("buy-back of unsold stock"),
+                   "adjustment": _("adjustment"), "demo": _("demo data")}
+
+
 class Account(models.Model):
     """One balance: (kind, owner, currency). Owner is an agent, a supplier, or HQ (none)."""
 
@@ -65,16 +90,16 @@ class Journal(models.Model):
     (a payment confirmation, an earning for an order line and rule version) always
     produces the same key, so a retry or a repeated callback posts nothing new."""
 
-    key = models.CharField(max_length=160, unique=True)
+    key = models.CharField(_("idempotency key"), max_length=160, unique=True)
     kind = models.CharField(_("kind"), max_length=40)
     memo = models.CharField(_("memo"), max_length=255, blank=True)
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     # What caused it, e.g. ("order", "WS2611240001") or ("withdrawal", "17").
-    ref_type = models.CharField(max_length=30, blank=True)
-    ref_id = models.CharField(max_length=64, blank=True)
+    ref_type = models.CharField(_("reference type"), max_length=30, blank=True)
+    ref_id = models.CharField(_("reference"), max_length=64, blank=True)
     created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("journal")

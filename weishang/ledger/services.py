@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.core.errors import DomainError
 
-from .models import Account, Entry, Journal
+from .models import JOURNAL_KIND_PREFIXES, Account, Entry, Journal, JournalKind
 
 
 class UnbalancedPosting(DomainError):
@@ -55,6 +55,7 @@ def post(*, key: str, kind: str, currency: str, lines: Iterable[Line | tuple[Acc
     Idempotent by `key`: if a journal with this key exists it is returned unchanged and
     nothing is posted. Accounts in `no_negative` may not go below zero (checked with a
     conditional UPDATE, so two concurrent withdrawals cannot both pass)."""
+    check_kind(kind)
     merged: dict[int, Decimal] = defaultdict(Decimal)
     accounts: dict[int, Account] = {}
     for item in lines:
@@ -107,7 +108,15 @@ class Posting:
     ref_id: str = ""
 
 
+def check_kind(kind: str) -> None:
+    """Every journal kind has a label people read (statements, Excel, the back office):
+    a new kind is added to JournalKind, never posted as a bare string."""
+    if kind not in JournalKind.values and kind.partition(":")[0] not in JOURNAL_KIND_PREFIXES:
+        raise ValueError(f"unknown journal kind {kind!r}: add it to ledger.models.JournalKind")
+
+
 def _check_posting(p: Posting) -> dict[int, Decimal]:
+    check_kind(p.kind)
     merged: dict[int, Decimal] = defaultdict(Decimal)
     for acc_id, amount in p.lines:
         if amount != amount.quantize(Decimal("0.01")):

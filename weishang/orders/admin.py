@@ -45,8 +45,12 @@ class ShareInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ("created_at", "from_status", "to_status", "actor", "reason")
+    fields = ("created_at", "from_status", "to_status", "actor", "what")
     readonly_fields = fields
+
+    @admin.display(description=_("reason"))
+    def what(self, obj):
+        return obj.text
 
 
 class ShipmentInline(ReadOnlyInline):

@@ -144,7 +144,8 @@ def order_out(order: Order, user=None) -> dict:
                    "shipped_quantity": line.shipped_quantity} for line in lines],
         "shipments": [{"carrier": s.carrier, "tracking_no": s.tracking_no, "created_at": s.created_at.isoformat()}
                       for s in order.shipments.all()],
-        "events": [{"from_status": e.from_status, "to_status": e.to_status, "reason": e.reason,
+        "events": [{"from_status": e.from_status, "to_status": e.to_status, "reason": e.text,
+                    "message_key": e.message_key, "params": e.params,
                     "created_at": e.created_at.isoformat()} for e in order.events.all()],
         "refunded_total": str(order.refunded_total), "shared_by_id": order.shared_by_id,
         "refunds": [{"amount": str(r.amount), "reason": r.reason, "is_cancellation": r.is_cancellation,

@@ -101,7 +101,8 @@ class Order(models.Model):
     shared_by = models.ForeignKey("agents.Agent", verbose_name=_("shared by"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="shared_orders")
     # Restock routing (进货 → 补货 → 向上提交).
-    route_step = models.PositiveSmallIntegerField(default=0, help_text="index in the candidate list")
+    route_step = models.PositiveSmallIntegerField(_("route step"), default=0,
+                                                  help_text=_("Which of the uplines asked for stock has it now (0 = the first)."))
     wait_until = models.DateTimeField(_("upline restock deadline"), null=True, blank=True, db_index=True)
     passed_over = models.JSONField(_("passed-over uplines"), default=list, blank=True)
     # Address snapshot (consumer orders and pick-ups).
@@ -177,6 +178,10 @@ class OrderLine(models.Model):
                                    name="orders_line_refund_within_line"),
         ]
 
+    def __str__(self) -> str:
+        # Admin inlines show this: the SKU, never "OrderLine object (12)".
+        return f"{self.sku} × {self.quantity}" if self.sku_id else f"#{self.pk}"
+
     @property
     def to_ship(self) -> int:
         """Units still to ship: neither shipped nor refunded."""
@@ -195,20 +200,25 @@ class OrderShare(models.Model):
     """Who gets what of an order's money (see the module docstring)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shares", verbose_name=_("order"))
-    line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.CASCADE, related_name="shares")
+    line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.CASCADE, related_name="shares",
+                             verbose_name=_("order line"))
     role = models.CharField(_("role"), max_length=24, choices=ShareRole.choices)
     agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                               verbose_name=_("agent"))
     supplier = models.ForeignKey("catalog.Supplier", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+", verbose_name=_("supplier"))
     is_hq = models.BooleanField(_("HQ"), default=False)
-    depth = models.PositiveSmallIntegerField(default=0, help_text="levels above the buyer (passed-over rows)")
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0,
+                                             help_text=_("Levels above the buyer (for passed-over uplines)."))
     amount = money(_("amount"))
 
     class Meta:
         verbose_name = _("order share")
         verbose_name_plural = _("order shares")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(self.get_role_display())
 
 
 class OrderEvent(models.Model):
@@ -219,13 +229,29 @@ class OrderEvent(models.Model):
     to_status = models.CharField(_("to"), max_length=16, choices=OrderStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+", verbose_name=_("by"))
+    # Text someone typed, or (rows from before message keys) a sentence as it was stored.
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # A system sentence: its msgid and parameters, rendered in the reader's language (history.py).
+    message_key = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """What happened, in the active language."""
+        if self.message_key:
+            from .history import render
+
+            return render(self.message_key, self.params or {})
+        return self.reason
 
 
 class Shipment(models.Model):
@@ -243,6 +269,9 @@ class Shipment(models.Model):
         verbose_name_plural = _("shipments")
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["order", "tracking_no"], name="orders_shipment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_no}"
 
 
 class ShipmentLine(models.Model):
@@ -442,7 +471,7 @@ class Refund(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order"))
     request = models.OneToOneField(RefundRequest, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="refund", verbose_name=_("request"))
-    key = models.CharField(max_length=100)
+    key = models.CharField(_("idempotency key"), max_length=100)
     amount = money(_("amount"))
     is_cancellation = models.BooleanField(_("cancellation"), default=False)
     reason = models.CharField(_("reason"), max_length=200)
@@ -455,6 +484,9 @@ class Refund(models.Model):
         verbose_name_plural = _("refunds")
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["order", "key"], name="orders_refund_key")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.amount}"
 
     def line_amounts(self) -> dict:
         """{order line id, or "order" for the shipping fee: amount} (read by earnings)."""

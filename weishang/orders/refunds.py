@@ -50,11 +50,11 @@ from django.utils.translation import gettext_lazy as _
 
 from weishang.accounts.roles import hq_can
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from weishang.core.money import MoneyError, parse_amount
+from weishang.core.money import Money, MoneyError, format_money, parse_amount
 from weishang.inventory import services as stock
 from weishang.inventory.models import MovementKind
 
-from . import conf, photos, signals, states
+from . import conf, history, photos, signals, states
 from .models import (
     OPEN_REFUND_REQUEST,
     LineSource,
@@ -204,7 +204,7 @@ def plan(order: Order, lines: list[OrderLine], *, kind: str, quantities: dict | 
         parts = [(ln, rem) for ln, rem, _q in remaining] + [(None, fee_left)]
         left = sum((rem for _ln, rem in parts), Decimal(0))
         if value > left:
-            msg = _("At most %(a)s can still be refunded.") % {"a": left}
+            msg = _("At most %(a)s can still be refunded.") % {"a": format_money(left, order.currency)}
             raise RefundInvalid(msg, code="refund_too_much", fields={"amount": [msg]})
         units = split_order_refund([to_units(rem, order.currency) for _ln, rem in parts],
                                    to_units(value, order.currency))
@@ -283,9 +283,9 @@ def request_refund(order: Order, *, user, kind: str, reason: Any, quantities: di
                            code="refund_request_open") from None
         photos.save(req, checked)
         if kind == RefundKind.EXCHANGE:
-            what = _("Exchange requested: %(r)s") % {"r": text}
+            what = history.note(_("Exchange requested: %(r)s"), r=text)
         else:
-            what = _("Refund of %(a)s requested: %(r)s") % {"a": total, "r": text}
+            what = history.note(_("Refund of %(a)s requested: %(r)s"), a=Money(total, order.currency), r=text)
         _event(order, order.status, order.status, user, what)
         _hold(order.no, True)
         return req
@@ -318,13 +318,13 @@ def decide_refund(request_id: int, *, actor, approve: bool, reason: Any = "") ->
         req.refresh_from_db()
         if back:
             _event(order, order.status, order.status, actor,
-                   _("Return approved: send the goods back and enter the tracking number. %(r)s") % {"r": text})
+                   history.note(_("Return approved: send the goods back and enter the tracking number. %(r)s"), r=text))
             return req  # earnings stay on hold until the goods are back
         if approve:
             refund(order, actor=actor, reason=req.reason, key=f"request:{req.pk}", kind=req.kind,
                    quantities=req.lines or None, amount=req.amount, request=req)
         else:
-            _event(order, order.status, order.status, actor, _("Refund rejected: %(r)s") % {"r": text})
+            _event(order, order.status, order.status, actor, history.note(_("Refund rejected: %(r)s"), r=text))
         _hold(order.no, False)
         return req
 
@@ -381,7 +381,7 @@ def ship_return(request_id: int, *, user, carrier: Any, tracking_no: Any) -> Ref
         _to_state(req, RefundRequestStatus.AWAITING_RETURN, RefundRequestStatus.RETURN_SHIPPED,
                   return_carrier=carrier, return_tracking_no=tracking_no, return_shipped_at=timezone.now())
         _event(order, order.status, order.status, user,
-               _("Goods sent back by %(c)s, tracking %(t)s.") % {"c": carrier, "t": tracking_no})
+               history.note(_("Goods sent back by %(c)s, tracking %(t)s."), c=carrier, t=tracking_no))
         return req
 
 
@@ -426,7 +426,7 @@ def receive_return(request_id: int, *, actor, damaged: dict | None = None, note:
                   completed_at=None if exchange else now)
         n_bad = sum(bad.values())
         _event(order, order.status, order.status, actor,
-               _("Returned goods received; %(n)d unit(s) damaged. %(note)s") % {"n": n_bad, "note": text})
+               history.note(_("Returned goods received; %(n)s unit(s) damaged. %(note)s"), n=n_bad, note=text))
         if exchange:
             back = [PlanLine(ln, Decimal(0), q) for ln, q in _requested_lines(order, req)]
             _return_goods(order, back, actor, damaged=bad, ref_id=f"{order.no}:x{req.pk}")
@@ -466,7 +466,7 @@ def ship_exchange(request_id: int, *, actor, carrier: Any, tracking_no: Any) -> 
         _to_state(req, RefundRequestStatus.AWAITING_EXCHANGE, RefundRequestStatus.APPROVED,
                   exchange_carrier=carrier, exchange_tracking_no=tracking_no, completed_at=timezone.now())
         _event(order, order.status, order.status, actor,
-               _("Replacement shipped by %(c)s, tracking %(t)s.") % {"c": carrier, "t": tracking_no})
+               history.note(_("Replacement shipped by %(c)s, tracking %(t)s."), c=carrier, t=tracking_no))
         _hold(order.no, False)
         return req
 
@@ -534,7 +534,7 @@ def _take_back_volume(order: Order, parts: list[PlanLine], refund_obj: Refund) -
 
 
 def _pay_back(order: Order, refund_obj: Refund, actor) -> None:
-    from weishang.ledger.models import AccountKind
+    from weishang.ledger.models import AccountKind, JournalKind
     from weishang.ledger.services import account, post
     from weishang.payments import providers
 
@@ -545,10 +545,10 @@ def _pay_back(order: Order, refund_obj: Refund, actor) -> None:
     if provider is None:
         raise RefundInvalid(_("This payment method cannot refund."), code="invalid_method", status=409)
     clearing = account(AccountKind.PAYMENT_CLEARING, order.currency)
-    post(key=f"order:refund:{order.no}:{refund_obj.pk}", kind="order_refund", currency=order.currency,
+    post(key=f"order:refund:{order.no}:{refund_obj.pk}", kind=JournalKind.ORDER_REFUND, currency=order.currency,
          lines=[(clearing, -refund_obj.amount), *provider.refund_lines(payment, refund_obj.amount)],
          ref_type="order", ref_id=order.no, created_by=actor,
-         memo=f"refund {order.no} ({payment.method})")
+         memo=f"{order.no} ({provider.label})")
     provider.refund(payment, refund_obj, actor)  # online providers: the provider refund request
 
 
@@ -584,10 +584,10 @@ def refund(order: Order, *, actor, reason: Any, key: str, kind: str = RefundKind
         _return_goods(order, parts, actor, damaged=damaged)
         _take_back_volume(order, parts, obj)
         obj._prefetched_objects_cache = {"lines": obj_lines}  # type: ignore[attr-defined]  # line_amounts(), no query
-        what = _("Refunded %(a)s: %(r)s") % {"a": total, "r": text}
+        what = history.note(_("Refunded %(a)s: %(r)s"), a=Money(total, order.currency), r=text)
         if cancellation:
-            transition(order, OrderStatus.CANCELLED, actor=actor, reason=_("Cancelled after payment; %(w)s")
-                       % {"w": what}, cancelled_at=timezone.now())
+            transition(order, OrderStatus.CANCELLED, actor=actor, reason=history.note(_("Cancelled after payment; %(w)s"), w=what),
+                       cancelled_at=timezone.now())
             signals.order_cancelled.send(sender=Order, order=order, was_paid=True)
         else:
             signals.order_refunded.send(sender=Order, order=order, refund=obj)

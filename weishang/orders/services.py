@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from weishang.accounts.roles import check_hq, hq_can
@@ -26,7 +27,7 @@ from weishang.core.money import MoneyError, parse_amount
 from weishang.inventory import services as stock
 from weishang.inventory.models import MovementKind
 
-from . import conf, fees, signals, states
+from . import conf, fees, history, signals, states
 from .models import (
     DropShipCost,
     FeeTemplate,
@@ -121,7 +122,20 @@ def _create_order(**fields) -> Order:
 
 
 def _event(order: Order, frm: str, to: str, actor, reason: Any) -> None:
-    OrderEvent.objects.create(order=order, from_status=frm, to_status=to, actor=actor, reason=str(reason)[:200])
+    """`reason` is a Note or a gettext_lazy sentence (stored as a message key, shown in the
+    reader's language) or text someone typed (stored as it is)."""
+    if isinstance(reason, Promise):
+        reason = history.note(reason)
+    if isinstance(reason, history.Note):
+        OrderEvent.objects.create(order=order, from_status=frm, to_status=to, actor=actor,
+                                  message_key=reason.key, params=reason.params)
+    else:
+        OrderEvent.objects.create(order=order, from_status=frm, to_status=to, actor=actor, reason=str(reason)[:200])
+
+
+def seller_name(order: Order) -> Any:
+    """The seller for a history sentence: the agent's name, or "HQ" in the reader's language."""
+    return order.seller_agent.name if order.seller_agent is not None else _("HQ")
 
 
 def note(order: Order, *, actor, reason: Any) -> None:
@@ -308,11 +322,11 @@ def create_restock(*, user, lines, note: str = "") -> Order:
         if not all(line.pk for line in order_lines):  # SQLite before 3.35 returns no ids
             order_lines = list(order.lines.all())
         OrderShare.objects.bulk_create(_restock_shares(order, order_lines, buyer, seller, candidates[:step]))
-        _event(order, "", OrderStatus.PENDING, user, _("Restock ordered; %(who)s has the stock.")
-               % {"who": order.seller_label})
+        _event(order, "", OrderStatus.PENDING, user, history.note(_("Restock ordered; %(who)s has the stock."),
+                                                            who=seller_name(order)))
     else:
         _event(order, "", OrderStatus.AWAITING_STOCK, user,
-               _("Restock ordered; asked %(who)s to restock.") % {"who": order.seller_label})
+               history.note(_("Restock ordered; asked %(who)s to restock."), who=seller_name(order)))
     return order
 
 
@@ -336,7 +350,7 @@ def advance_waiting(order_id: int, now: datetime | None = None) -> str:
         _route(order, lines, buyer, candidates, step, now, pass_expired=expired)
         if order.status == OrderStatus.AWAITING_STOCK and order.seller_agent_id != before:
             _event(order, OrderStatus.AWAITING_STOCK, OrderStatus.AWAITING_STOCK, None,
-                   _("Passed up to %(who)s.") % {"who": order.seller_label})
+                   history.note(_("Passed up to %(who)s."), who=seller_name(order)))
         return order.status
 
 
@@ -571,7 +585,7 @@ def create_consumer_order(*, user, shop_agent_id: int, lines, address: dict, not
     if fee:
         shares.append(OrderShare(order=order, role=ShareRole.HQ_REVENUE, is_hq=True, amount=fee))
     OrderShare.objects.bulk_create(shares)
-    _event(order, "", OrderStatus.PENDING, user, _("Ordered in the shop of %(who)s.") % {"who": agent.name})
+    _event(order, "", OrderStatus.PENDING, user, history.note(_("Ordered in the shop of %(who)s."), who=agent.name))
     return order
 
 
@@ -760,7 +774,7 @@ def ship(order: Order, *, actor, carrier: str, tracking_no: str, quantities: dic
             OrderLine.objects.filter(pk=line.pk).update(shipped_quantity=F("shipped_quantity") + q)
         now = timezone.now()
         transition(order, OrderStatus.SHIPPED, actor=actor,
-                   reason=_("Shipped by %(carrier)s, tracking %(no)s.") % {"carrier": carrier, "no": tracking_no},
+                   reason=history.note(_("Shipped by %(carrier)s, tracking %(no)s."), carrier=carrier, no=tracking_no),
                    shipped_at=now)
         return shipment
 
@@ -793,8 +807,8 @@ def auto_receive(now: datetime | None = None) -> int:
     for order_id in list(ids):
         try:
             confirm_received(Order(pk=order_id), actor=None, system=True,
-                             reason=_("Received automatically %(n)d days after shipping.")
-                             % {"n": conf.auto_receive_days()})
+                             reason=history.note(_("Received automatically %(n)d days after shipping."),
+                                         n=conf.auto_receive_days()))
             done += 1
         except IllegalTransition:
             continue

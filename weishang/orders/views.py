@@ -152,14 +152,16 @@ def order_detail(request, no: str):
     return render(request, "orders/order_detail.html", ctx)
 
 
-def _order_action(request, no: str, action):
+def _order_action(request, no: str, action, done):
+    """Run `action` on the order and say what happened (`done`: never a bare "Done.", which
+    reads as the order status 已完成)."""
     try:
         order = selectors.order_for(request.user, no)
     except DomainError:
         raise Http404
     try:
         action(order)
-        messages.success(request, _("Done."))
+        messages.success(request, done)
     except DomainError as exc:
         if exc.status == 403:
             raise PermissionDenied
@@ -172,19 +174,22 @@ def _order_action(request, no: str, action):
 def order_cancel(request, no: str):
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _order_action(request, no, lambda o: services.cancel(o, actor=request.user, reason=reason))
+    return _order_action(request, no, lambda o: services.cancel(o, actor=request.user, reason=reason),
+                         _("Order cancelled."))
 
 
 @login_required
 @require_POST
 def order_received(request, no: str):
-    return _order_action(request, no, lambda o: services.confirm_received(o, actor=request.user))
+    return _order_action(request, no, lambda o: services.confirm_received(o, actor=request.user),
+                         _("Receipt confirmed."))
 
 
 @login_required
 @require_POST
 def order_pass_up(request, no: str):
-    return _order_action(request, no, lambda o: services.pass_up_now(o, actor=request.user))
+    return _order_action(request, no, lambda o: services.pass_up_now(o, actor=request.user),
+                         _("Passed up to the next upline."))
 
 
 @login_required
@@ -203,13 +208,14 @@ def order_ship(request, no: str):
             messages.error(request, _("Quantities must be whole numbers."))
             return redirect("orders:detail", no=no)
     return _order_action(request, no, lambda o: services.ship(o, actor=request.user, quantities=quantities,
-                                                               **form.cleaned_data))
+                                                               **form.cleaned_data),
+                         _("Shipment recorded."))
 
 
 @hq_page("orders.ship_order")
 @require_POST
 def order_pack(request, no: str):
-    return _order_action(request, no, lambda o: services.pack(o, actor=request.user))
+    return _order_action(request, no, lambda o: services.pack(o, actor=request.user), _("Marked as packed."))
 
 
 # --- refunds ---------------------------------------------------------------------------------
@@ -236,7 +242,7 @@ def refund_request(request, no: str):
                             quantities=quantities, amount=data["amount"], photos_in=photos_in,
                             defective=data["defective"]).pk}))
 
-    return _order_action(request, no, make)
+    return _order_action(request, no, make, _("Refund requested; the seller decides next."))
 
 
 @login_required
@@ -348,7 +354,8 @@ def order_cancel_paid(request, no: str):
     if not refunds.is_hq_refunder(request.user):
         raise PermissionDenied
     reason = request.POST.get("reason", "")
-    return _order_action(request, no, lambda o: refunds.cancel_paid(o, actor=request.user, reason=reason))
+    return _order_action(request, no, lambda o: refunds.cancel_paid(o, actor=request.user, reason=reason),
+                         _("Order cancelled and the payment refunded."))
 
 
 @login_required

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weishang.core.errors import DomainError
-from weishang.ledger.models import AccountKind
+from weishang.ledger.models import AccountKind, JournalKind
 from weishang.ledger.services import account, post
 from weishang.orders.models import Order, OrderStatus
 
@@ -155,7 +155,7 @@ def _apply_refund(provider: OnlineProvider, notice: Notice, payment: Payment | N
                                                          error=notice.detail[:300])
         return NotificationOutcome.REVIEW, (f"refund {pref.refund_no} failed ({notice.detail}); "
                                             f"{pref.amount} stays in refund clearing")
-    post(key=f"refund:provider:{pref.refund_no}", kind="provider_refund", currency=pref.currency,
+    post(key=f"refund:provider:{pref.refund_no}", kind=JournalKind.PROVIDER_REFUND, currency=pref.currency,
          lines=[(account(AccountKind.REFUND_CLEARING, pref.currency), -pref.amount),
                 (account(AccountKind.PREPAID_FUNDING, pref.currency), pref.amount)],
          ref_type="order", ref_id=payment.order.no, memo=f"refund {pref.refund_no} ({provider.code})")

@@ -14,8 +14,9 @@ from weishang.agents.models import Agent
 from weishang.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from weishang.core.money import MoneyError, format_money, parse_amount
 from weishang.core.uploads import accept_image
-from weishang.ledger.models import AccountKind
+from weishang.ledger.models import AccountKind, JournalKind
 from weishang.ledger.services import InsufficientBalance, account, post
+from weishang.orders import history
 from weishang.orders import services as order_services
 from weishang.orders.models import Order, OrderKind, OrderStatus
 
@@ -86,8 +87,9 @@ def pay(*, order_no: str, user, method: str, proof=None, reference: str = "") ->
                 # payment, so the order stays payable by another method or after a top-up.
                 raise _balance_short(order) from None
         elif provider.needs_confirmation:
-            order_services.note(order, actor=user, reason=_("Transfer proof submitted; waiting for %(who)s to "
-                                                            "confirm the money arrived.") % {"who": payee_label(payee)})
+            order_services.note(order, actor=user, reason=history.note(
+                _("Transfer proof submitted; waiting for %(who)s to confirm the money arrived."),
+                who=payee_label(payee)))
         return payment
 
 
@@ -137,11 +139,11 @@ def settle(payment: Payment, *, actor) -> Payment:
         clearing = account(AccountKind.PAYMENT_CLEARING, payment.currency)
         lines = provider.source_lines(payment) + [(clearing, Decimal(payment.amount))]
         if payment.amount:
-            post(key=f"order:pay:{order.no}", kind="order_payment", currency=payment.currency, lines=lines,
+            post(key=f"order:pay:{order.no}", kind=JournalKind.ORDER_PAYMENT, currency=payment.currency, lines=lines,
                  no_negative=provider.no_negative(payment), ref_type="order", ref_id=order.no, created_by=actor,
-                 memo=f"{order.get_kind_display()} {order.no} ({payment.method})")
+                 memo=f"{order.get_kind_display()} {order.no} ({provider.label})")
         order_services.mark_paid(order, payment=payment, actor=actor,
-                                 reason=_("Paid: %(m)s.") % {"m": provider.label})
+                                 reason=history.note(_("Paid: %(m)s."), m=provider.label))
         return payment
 
 
@@ -202,7 +204,7 @@ def _credit(topup: TopUp, actor) -> None:
         source = account(AccountKind.AGENT_EARNINGS_AVAILABLE, topup.currency, agent_id=topup.payee_agent_id)
     else:
         source = account(AccountKind.PREPAID_FUNDING, topup.currency)
-    post(key=f"topup:{topup.pk}", kind="prepaid_topup", currency=topup.currency,
+    post(key=f"topup:{topup.pk}", kind=JournalKind.PREPAID_TOPUP, currency=topup.currency,
          lines=[(source, -topup.amount), (prepaid, topup.amount)], ref_type="topup", ref_id=str(topup.pk),
          created_by=actor, memo=(topup.reason or topup.get_method_display())[:255])
 

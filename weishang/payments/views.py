@@ -126,10 +126,10 @@ def request_topup(request):
     return redirect("payments:home")
 
 
-def _decide(request, fn):
+def _decide(request, fn, done):
     try:
         fn()
-        messages.success(request, _("Done."))
+        messages.success(request, done)
     except DomainError as exc:
         if exc.status == 404:
             raise Http404
@@ -141,7 +141,7 @@ def _decide(request, fn):
 @login_required
 @require_POST
 def confirm(request, payment_id: int):
-    _decide(request, lambda: services.confirm(payment_id=payment_id, user=request.user))
+    _decide(request, lambda: services.confirm(payment_id=payment_id, user=request.user), _("Payment confirmed."))
     payment = Payment.objects.filter(pk=payment_id).select_related("order").first()
     return redirect("orders:detail", no=payment.order.no) if payment else redirect("payments:home")
 
@@ -150,7 +150,7 @@ def confirm(request, payment_id: int):
 @require_POST
 def reject(request, payment_id: int):
     _decide(request, lambda: services.reject(payment_id=payment_id, user=request.user,
-                                             reason=request.POST.get("reason", "")))
+                                             reason=request.POST.get("reason", "")), _("Payment rejected."))
     payment = Payment.objects.filter(pk=payment_id).select_related("order").first()
     return redirect("orders:detail", no=payment.order.no) if payment else redirect("payments:home")
 
@@ -159,7 +159,8 @@ def reject(request, payment_id: int):
 @require_POST
 def decide_topup(request, topup_id: int, approve: int):
     _decide(request, lambda: services.decide_topup(topup_id=topup_id, user=request.user, approve=bool(approve),
-                                                   reason=request.POST.get("reason", "")))
+                                                   reason=request.POST.get("reason", "")),
+            _("Top-up approved.") if approve else _("Top-up rejected."))
     return redirect("payments:home")
 
 

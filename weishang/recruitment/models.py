@@ -25,7 +25,7 @@ class Invite(models.Model):
     note = models.CharField(_("note"), max_length=60, blank=True)
     max_uses = models.PositiveIntegerField(_("at most this many applicants"), null=True, blank=True,
                                            help_text=_("Empty: any number of people may apply once each."))
-    uses = models.PositiveIntegerField(_("applications"), default=0)
+    uses = models.PositiveIntegerField(_("applications received"), default=0)
     expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
