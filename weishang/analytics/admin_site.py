@@ -30,7 +30,7 @@ HQ_PAGES = (
 )
 
 
-def hq_pages(user) -> list[tuple[str, str]]:
+def hq_pages(user) -> list:
     out = []
     for label, name, query, perm in HQ_PAGES:
         if perm and not hq_can(user, perm):

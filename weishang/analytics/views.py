@@ -53,7 +53,7 @@ def job_progress(request, pk: int):
 @login_required
 def job_file(request, pk: int):
     job = _job_for(request, pk)
-    if not job.file or not job.file.storage.exists(job.file.name):
+    if not job.file.name or not job.file.storage.exists(job.file.name):
         raise Http404
     ext = job.filename.rsplit(".", 1)[-1]
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename,
