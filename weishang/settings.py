@@ -91,7 +91,7 @@ PERMISSIONS_POLICY = ", ".join([
 ])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "weishang.analytics.apps.HQAdminConfig",  # the admin, opening on the HQ dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "weishang.payments",
     "weishang.earnings",
     "weishang.codes",
+    "weishang.analytics",
     "weishang.shop",
 ]
 
@@ -214,7 +215,7 @@ CELERY_TIMEZONE = "UTC"
 # Periodic jobs: each later issue adds its job here; `manage.py run_periodic_jobs` runs
 # every one of them once (cron-friendly, and what the embedded default uses).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-for _app in [a for a in INSTALLED_APPS if a.startswith("weishang.")]:
+for _app in [a for a in INSTALLED_APPS if a.startswith("weishang.") and a.count(".") == 1]:  # apps, not AppConfigs
     # Each app lists its periodic jobs in weishang/<app>/schedule.py as BEAT = {...}
     # (plain data, no Django imports), so no shared list needs editing.
     try:

@@ -20,7 +20,8 @@ admin.site.site_header = _("Weishang HQ back office")
 admin.site.site_title = _("Weishang HQ")
 admin.site.index_title = _("Back office")
 
-DOMAIN_APPS = [a.split(".", 1)[1] for a in settings.INSTALLED_APPS if a.startswith("weishang.")]
+DOMAIN_APPS = [a.split(".", 1)[1] for a in settings.INSTALLED_APPS
+               if a.startswith("weishang.") and a.count(".") == 1]  # apps, not an AppConfig path
 
 
 def _module(app: str, name: str):

@@ -21,6 +21,7 @@ FINANCE = frozenset({"admin", "finance"})
 WAREHOUSE = frozenset({"admin", "warehouse"})
 STOCK = frozenset({"admin", "operator", "warehouse"})  # inventory and anti-counterfeit codes
 OPERATIONS = frozenset({"admin", "operator"})
+ADMIN = frozenset({"admin"})
 
 # url name -> (method, who may). Method "POST" sends `body` (a dict, or JSON for the API).
 HQ_URLS: dict[str, tuple[str, frozenset[str]]] = {
@@ -56,6 +57,12 @@ HQ_URLS: dict[str, tuple[str, frozenset[str]]] = {
     "complaints:hq_list": ("GET", OPERATIONS),
     "complaints:hq_assign": ("POST", OPERATIONS),
     "complaints:hq_close": ("POST", OPERATIONS),
+    "analytics:jobs": ("GET", ALL),
+    # a job started by an HQ admin: only its starter and those who see every job (admin)
+    "analytics:job": ("GET", ADMIN),
+    "analytics:job_progress": ("GET", ADMIN),
+    "analytics:job_file": ("GET", ADMIN),
+    "analytics:start_code_export": ("POST", STOCK),
 }
 
 
@@ -103,7 +110,22 @@ def world(factories, settings):
         "users": {role: factories.staff(role) for role in ROLES},
         "reconciliation": _reconciliation(tree.hq_user),
         "complaint": _complaint(tree.low.user, tree.mid),
+        "job": _job(tree.hq_user, batch),
     }
+
+
+def _job(user, batch):
+    """A finished code export started by an HQ admin: who else may look at it and download it."""
+    from weishang.analytics import services as jobs
+
+    with _on_commit_now():
+        return jobs.start(kind="code_export", user=user, params={"batch": batch.pk, "format": "csv"})
+
+
+def _on_commit_now():
+    from unittest import mock
+
+    return mock.patch("django.db.transaction.on_commit", lambda fn, *a, **k: fn())
 
 
 def _reconciliation(user):
@@ -135,6 +157,8 @@ def _request(client: Client, name: str, method: str, w) -> int:
         "payments:reconciliation": [w["reconciliation"].pk], "payments:reconciliation_xlsx": [w["reconciliation"].pk],
         "payments:reconciliation_bill": [w["reconciliation"].pk],
         "complaints:hq_assign": [w["complaint"].pk], "complaints:hq_close": [w["complaint"].pk],
+        "analytics:job": [w["job"].pk], "analytics:job_progress": [w["job"].pk], "analytics:job_file": [w["job"].pk],
+        "analytics:start_code_export": [w["batch"].pk, "csv"],
     }
     query = {"api:buyback_quote": {"agent_id": tree.low.pk, "sku_id": tree.sku.pk, "quantity": 1},
              "codes:batch_labels": {"kind": "item", "first": 1, "count": 2, "size": "40x30"}}

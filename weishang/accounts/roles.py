@@ -29,8 +29,8 @@ ROLE_VIEW_ONLY: dict[str, tuple[str, ...]] = {"finance": ("orders",), "warehouse
 # each goes only to the roles named here, so granting a role an app cannot hand it money
 # or shipping by accident.
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
-    "operator": (),
-    "finance": ("earnings.pay_withdrawal", "earnings.view_any_statement", "payments.confirm_hq_payment",
+    "operator": ("analytics.view_sales",),
+    "finance": ("analytics.view_sales", "earnings.pay_withdrawal", "earnings.view_any_statement", "payments.confirm_hq_payment",
                 "payments.reconcile"),
     "warehouse": ("orders.ship_order",),
 }

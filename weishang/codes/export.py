@@ -109,10 +109,27 @@ _ROWS = {"item": item_rows, "box": box_rows, "case": case_rows}
 
 def iter_file(layout: Layout, *, csv: bool = True) -> Iterator[str]:
     """The whole file as text chunks, in order, in this process (for streaming responses)."""
+    for text, _done in iter_file_progress(layout, csv=csv):
+        yield text
+
+
+def code_count(layout: Layout) -> int:
+    """Rows in the file: every item, box and case code."""
+    return layout.quantity + layout.box_count + layout.case_count
+
+
+def iter_file_progress(layout: Layout, *, csv: bool = True, target: int = 20_000) -> Iterator[tuple[str, int]]:
+    """As iter_file, each chunk with the number of codes written so far (of code_count), so
+    a long export run as a task can show its progress."""
+    done = 0
     if csv:
-        yield CSV_HEADER
-    for kind, first, last in _jobs(layout, csv, 20_000):
-        yield _ROWS[kind](layout, first, last, csv=csv)
+        yield CSV_HEADER, 0
+    for kind, first, last in _jobs(layout, csv, target):
+        if kind == "item":
+            done += min(last * layout.items_per_box, layout.quantity) - first * layout.items_per_box
+        else:
+            done += last - first
+        yield _ROWS[kind](layout, first, last, csv=csv), done
 
 
 def _digit_sum(n: int) -> int:

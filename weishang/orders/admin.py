@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -99,9 +100,24 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ("buyer", "seller_agent")
     inlines = [LineInline, ShareInline, ShipmentInline, RefundInline, EventInline]
     readonly_fields = [f.name for f in Order._meta.fields]
+    change_list_template = "orders/admin/order_change_list.html"
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [path("export.xlsx", self.admin_site.admin_view(self.export_view), name=f"{info}_export"),
+                *super().get_urls()]
+
+    def export_view(self, request):
+        """The changelist's current filters and search, as an Excel file (as agents export)."""
+        from .excel import orders_xlsx_response
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        cl = self.get_changelist_instance(request)
+        return orders_xlsx_response(cl.get_queryset(request))
 
     def has_delete_permission(self, request, obj=None):
         return False
