@@ -78,23 +78,32 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        rid = incoming_id(request.headers.get(REQUEST_ID_HEADER))
-        request.request_id = rid
-        token = current_request_id.set(rid)
-        start = time.perf_counter()
+        token, started = begin_request(request)
         try:
             response = self.get_response(request)
-            response[REQUEST_ID_HEADER] = rid
-            if access_log.isEnabledFor(logging.INFO):
-                user = getattr(request, "user", None)
-                access_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
-                    "request_id": rid, "method": request.method, "path": request.path, "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - start) * 1000, 1),
-                    "user_id": user.pk if user is not None and user.is_authenticated else None,
-                })
+            response[REQUEST_ID_HEADER] = request.request_id
+            end_request(request, response.status_code, started)
             return response
         finally:
             current_request_id.reset(token)
+
+
+def begin_request(request) -> tuple[contextvars.Token, float]:
+    """Set the request's id (request.request_id and the context); the caller resets the token.
+    Also used by the scan fast path (weishang.codes.fastpath), which skips the middleware."""
+    rid = incoming_id(request.headers.get(REQUEST_ID_HEADER))
+    request.request_id = rid
+    return current_request_id.set(rid), time.perf_counter()
+
+
+def end_request(request, status: int, started: float) -> None:
+    if access_log.isEnabledFor(logging.INFO):
+        user = getattr(request, "_cached_user", None) or getattr(request, "user", None)
+        access_log.info("%s %s %s", request.method, request.path, status, extra={
+            "request_id": request.request_id, "method": request.method, "path": request.path, "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "user_id": user.pk if user is not None and user.is_authenticated else None,
+        })
 
 
 # --- Celery -------------------------------------------------------------------------------
