@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 GRANIAN_OPTS := --interface wsgi weishang.wsgi:application --blocking-threads $${GRANIAN_BLOCKING_THREADS:-2} --no-ws \
   --respawn-failed-workers --respawn-interval 1
 
-.PHONY: run serve install test test-sqlite test-postgres lint typecheck bench migrate demo clean messages
+.PHONY: prod-up prod-down run serve install test test-sqlite test-postgres lint typecheck bench migrate demo clean messages
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null || PY=python3; $${PY:-$(PY)} -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -75,3 +75,10 @@ messages: install
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache .mypy_cache
+
+# The production topology on one machine (deploy/, README "Production deployment").
+prod-up: install  # deploy/stack.py: PostgreSQL (DATABASE_URL) + Redis, 2 granian, nginx, Celery worker + beat
+	python3 deploy/stack.py up
+
+prod-down:
+	python3 deploy/stack.py down

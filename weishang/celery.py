@@ -9,3 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weishang.settings")
 app = Celery("weishang")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Task log lines carry the task id and the enqueuing request's id (weishang.core.logs).
+from weishang.core.logs import connect_celery_signals  # noqa: E402
+
+connect_celery_signals()

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "weishang.core.logs.RequestIdMiddleware",  # request id and one access line per request
     "django.middleware.security.SecurityMiddleware",
     "weishang.core.middleware.SecurityHeadersMiddleware",  # CSP, Permissions-Policy
     "weishang.core.staticfiles.WhiteNoiseMiddleware",  # WhiteNoise, gzip for files from the finders too
@@ -223,6 +224,16 @@ for _app in [a for a in INSTALLED_APPS if a.startswith("weishang.") and a.count(
     except ModuleNotFoundError:
         continue
     CELERY_BEAT_SCHEDULE.update(getattr(_mod, "BEAT", {}))
+# BEAT_EVERY="orders-expire-unpaid=5,…" changes entries' intervals in seconds (the topology
+# smoke test runs the auto-cancel job every few seconds instead of every minute).
+for _item in env_list("BEAT_EVERY", ""):
+    _name, _sep, _seconds = _item.partition("=")
+    if _name.strip() in CELERY_BEAT_SCHEDULE:
+        CELERY_BEAT_SCHEDULE[_name.strip()] = {**CELERY_BEAT_SCHEDULE[_name.strip()], "schedule": float(_seconds)}
+# A periodic job holds a lock in the shared cache while it runs (weishang.core.periodic), so a
+# second beat or a redelivered task cannot run it twice at once; the lock expires by itself
+# after this many seconds if its worker died.
+PERIODIC_LOCK_SECONDS = int(os.environ.get("PERIODIC_LOCK_SECONDS", "900"))
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -284,9 +295,19 @@ FONT_DIR_TC = NODE_MODULES / "@expo-google-fonts" / "noto-sans-tc"
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 BRAND_NAME = os.environ.get("BRAND_NAME", "")
 
+# LOG_FORMAT=json (the production stack, deploy/): one JSON object per line with the request
+# or task id, and INFO by default so each request and task writes its line. Otherwise
+# Django's plain lines at WARNING (the embedded default stays quiet and readable).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"context": {"()": "weishang.core.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "weishang.core.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             **({"formatter": "json"} if LOG_FORMAT == "json" else {})}},
+    "root": {"handlers": ["console"],
+             "level": os.environ.get("LOG_LEVEL") or ("INFO" if LOG_FORMAT == "json" else "WARNING")},
 }
+# The worker logs through LOGGING above (JSON lines in production), not its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -94,9 +94,11 @@ def forged(code):
 
 
 def _same_answer(django_response, fast_response):
-    """Status, every header but the length, and the cookies with their attributes."""
+    """Status, every header but the length (and the request id, new per request, but present on
+    both), and the cookies with their attributes."""
     assert fast_response.status_code == django_response.status_code
-    skip = {"Content-Length"}
+    assert len(fast_response["X-Request-ID"]) == len(django_response["X-Request-ID"]) == 32
+    skip = {"Content-Length", "X-Request-ID"}
     assert {k: v for k, v in fast_response.headers.items() if k not in skip} == \
         {k: v for k, v in django_response.headers.items() if k not in skip}
     def cookies(r):

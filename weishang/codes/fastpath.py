@@ -50,6 +50,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.log import log_response
 
+from weishang.core import logs
 from weishang.core.middleware import SecurityHeadersMiddleware
 
 from .verify import VISITOR_COOKIE, Answer
@@ -199,13 +200,22 @@ class FastPathMixin:
         request = self.request_class(environ)  # type: ignore[attr-defined]
         if not fast.admit(request):
             return super().__call__(environ, start_response)  # type: ignore[misc]
+        token, started = logs.begin_request(request)  # as core.logs.RequestIdMiddleware
+        try:
+            return self._fast(fast, hit, request, environ, start_response, started)
+        finally:
+            logs.current_request_id.reset(token)
+
+    def _fast(self, fast, hit, request, environ, start_response, started):
         # What Django's WSGIHandler.__call__ does around get_response
         set_script_prefix(get_script_name(environ))
         signals.request_started.send(sender=self.__class__, environ=environ)
         answer = fast.answer(request, *hit)
         if isinstance(answer, Answer):
             headers, body = fast.direct(request, answer)
+            headers.append((logs.REQUEST_ID_HEADER, request.request_id))
             start_response("200 OK", headers)
+            logs.end_request(request, 200, started)
             # The request is over once its body exists: Django's request_finished (database
             # connection age) is sent now, not from a close() after the server wrote it, so the
             # answer can be a list, which granian writes in one call (any other iterable goes
@@ -215,6 +225,8 @@ class FastPathMixin:
             return [body]
         answer._handler_class = self.__class__  # type: ignore[attr-defined]
         answer._resource_closers.append(request.close)  # type: ignore[attr-defined]
+        answer[logs.REQUEST_ID_HEADER] = request.request_id
+        logs.end_request(request, answer.status_code, started)
         status = f"{answer.status_code} {answer.reason_phrase}"
         start_response(status, [*answer.items(), *(("Set-Cookie", c.output(header="")) for c in answer.cookies.values())])
         return answer

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import DatabaseError
 from django.db.migrations.recorder import MigrationRecorder
 from django.http import HttpResponse
@@ -16,7 +17,7 @@ def healthz(request):
 @require_safe
 def readyz(request):
     """Readiness probe: 200 once the database answers a one-row lookup (the latest applied
-    migration), 503 while it does not, so a load balancer stops sending traffic to an app
+    migration) and, with REDIS_URL, Redis answers a PING; 503 while either does not, so a load balancer stops sending traffic to an app
     server that cannot reach its database. Also the "one-row lookup" baseline of
     bench/codes.py."""
     try:
@@ -25,7 +26,20 @@ def readyz(request):
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     if latest is None:
         return HttpResponse("database not migrated", status=503, content_type="text/plain")
+    if settings.REDIS_URL and not _redis_answers():
+        return HttpResponse("redis unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def _redis_answers() -> bool:
+    """With REDIS_URL the cache, the rate limits and the task queue live in Redis: an app
+    server that cannot reach it would refuse logins and lose enqueued jobs."""
+    from django.core.cache import cache
+
+    try:
+        return bool(cache._cache.get_client(write=True).ping())  # type: ignore[attr-defined]
+    except Exception:  # any failure to answer means not ready
+        return False
 
 
 def bad_request(request, exception=None):
