@@ -16,6 +16,8 @@ urlpatterns = [
     path("checkout/<int:payment_id>/status/", online_views.checkout_status, name="checkout_status"),
     path("notify/<str:provider>/", online_views.notify, name="notify"),
     path("sandbox/<str:trade_no>/", online_views.sandbox, name="sandbox"),
+    path("linepay/confirm/", online_views.linepay_confirm, name="linepay_confirm"),
+    path("linepay/cancel/<int:payment_id>/", online_views.linepay_cancel, name="linepay_cancel"),
 
     path("<int:payment_id>/proof/", views.payment_proof, name="payment_proof"),
     path("topups/<int:topup_id>/proof/", views.topup_proof, name="topup_proof"),
