@@ -60,12 +60,16 @@ def checkout(request, payment_id: int):
     ctx["go"] = go
     response = render(request, "payments/checkout.html", ctx, status=502 if ctx["error"] else 200)
     if go is not None and go.post:
-        # The page's signed form posts to the provider's gateway (ECPay): the site-wide CSP
-        # allows forms to our own origin only, so this page also allows that one origin.
-        gateway = urlsplit(go.url)
-        response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
-            "form-action 'self'", f"form-action 'self' {gateway.scheme}://{gateway.netloc}")
+        allow_form_target(response, go.url)
     return response
+
+
+def allow_form_target(response, url: str) -> None:
+    """The page's form posts to an outside origin (ECPay's cashier, its store map): the
+    site-wide CSP allows forms to our own origin only, so this page also allows that one."""
+    target = urlsplit(url)
+    response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}")
 
 
 @login_required
