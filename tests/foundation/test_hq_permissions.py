@@ -27,6 +27,7 @@ ADMIN = frozenset({"admin"})
 HQ_URLS: dict[str, tuple[str, frozenset[str]]] = {
     "orders:pick_list": ("GET", WAREHOUSE),
     "orders:pack": ("POST", WAREHOUSE),
+    "payments:ship_to_store": ("POST", WAREHOUSE),
     "inventory:hq_stock": ("GET", STOCK),
     "inventory:hq_adjust": ("GET", STOCK),
     "payments:hq_topup": ("GET", FINANCE),
@@ -150,7 +151,7 @@ def _complaint(user, agent):
 def _request(client: Client, name: str, method: str, w) -> int:
     tree = w["tree"]
     args: dict[str, list] = {
-        "orders:pack": [w["order"]().no], "earnings:batch_xlsx": [w["payout"].pk],
+        "orders:pack": [w["order"]().no], "payments:ship_to_store": ["WS-NO-SUCH"], "earnings:batch_xlsx": [w["payout"].pk],
         "codes:batch": [w["batch"].pk], "codes:batch_file": [w["batch"].pk, "csv"],
         "codes:batch_labels": [w["batch"].pk], "codes:qr": [w["code"], "svg"], "codes:alert_status": [0],
         "api:hq_move": [tree.low.pk], "api:hq_freeze": [tree.low.pk], "api:hq_reactivate": [tree.low.pk],

@@ -113,6 +113,13 @@ class Order(models.Model):
     district_code = models.CharField(_("district"), max_length=12, blank=True)
     address_text = models.CharField(_("region"), max_length=120, blank=True)
     address_detail = models.CharField(_("street address"), max_length=200, blank=True)
+    # Convenience-store pickup (超商取貨, Taiwan): the store the buyer chose on ECPay's map
+    # (weishang.payments.logistics); empty for home delivery.
+    pickup_store_type = models.CharField(_("pickup store chain"), max_length=20, blank=True)
+    pickup_store_id = models.CharField(_("pickup store number"), max_length=10, blank=True)
+    pickup_store_name = models.CharField(_("pickup store"), max_length=60, blank=True)
+    pickup_store_address = models.CharField(_("pickup store address"), max_length=200, blank=True)
+    pickup_store_phone = models.CharField(_("pickup store phone"), max_length=20, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     payment_due_at = models.DateTimeField(_("pay before"), null=True, blank=True, db_index=True)
@@ -262,6 +269,10 @@ class Shipment(models.Model):
                                  related_name="+", verbose_name=_("shipped by supplier"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", verbose_name=_("by"))
+    # To a convenience store through ECPay logistics: its logistics order id and the last
+    # status it notified (RtnCode, RtnMsg).
+    logistics_id = models.CharField(_("logistics order"), max_length=20, blank=True, db_index=True)
+    logistics_status = models.CharField(_("logistics status"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("shipped"), auto_now_add=True)
 
     class Meta:

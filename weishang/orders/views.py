@@ -27,7 +27,7 @@ from weishang.inventory.models import Stock, owner_key
 
 from . import excel, refunds, selectors, services, sharing, states
 from .forms import AddressForm, ImportForm, InspectForm, ReasonForm, RefundRequestForm, ShipForm, new_key
-from .models import Address, LineSource, Order, OrderStatus, RefundPhoto, RefundRequestStatus, ShopPrice
+from .models import Address, LineSource, Order, OrderKind, OrderStatus, RefundPhoto, RefundRequestStatus, ShopPrice
 
 
 def _idempotent(request, endpoint: str, payload: dict, make):
@@ -79,6 +79,12 @@ def order_list(request):
         tab, qs = "bought", selectors.bought(request.user)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     return render(request, "orders/order_list.html", {"page": page, "tab": tab, "agent": agent})
+
+
+def cvs_pickup() -> bool:
+    from weishang.payments import logistics  # payments builds on orders: imported when used
+
+    return logistics.enabled()
 
 
 @login_required
@@ -140,6 +146,8 @@ def order_detail(request, no: str):
         "can_cancel": order.buyer_id == user.pk and order.status in (OrderStatus.PENDING,
                                                                       OrderStatus.AWAITING_STOCK),
         "can_pay": order.buyer_id == user.pk and order.status == OrderStatus.PENDING and not waiting_offline,
+        "can_choose_store": order.buyer_id == user.pk and order.kind == OrderKind.CONSUMER and order.currency == "TWD"
+        and order.status in (OrderStatus.PENDING, OrderStatus.PAID) and cvs_pickup(),
         "can_receive": order.buyer_id == user.pk and order.status == OrderStatus.SHIPPED
         and services.fully_shipped(order),
         "can_pass_up": order.status == OrderStatus.AWAITING_STOCK and order.wait_until is not None

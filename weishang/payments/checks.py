@@ -13,6 +13,7 @@ REQUIRED = {
     "wechatpay": ("WECHATPAY_MCHID", "WECHATPAY_APPID", "WECHATPAY_CERT_SERIAL_NO", "WECHATPAY_PRIVATE_KEY_PATH"),
     "alipay": ("ALIPAY_APPID", "ALIPAY_PRIVATE_KEY_PATH", "ALIPAY_PUBLIC_KEY_PATH"),
     "ecpay": ("ECPAY_MERCHANT_ID",),
+    "linepay": ("LINEPAY_CHANNEL_ID",),
 }
 
 
@@ -36,6 +37,18 @@ def online_providers(app_configs=None, **kwargs):
     for name in ("ECPAY_HASH_KEY", "ECPAY_HASH_IV"):
         if "ecpay" in enabled and not (conf.get(name) or conf.get(f"{name}_PATH")):
             found.append(checks.Error(f"ecpay is enabled but {name}(_PATH) is not set.", id="payments.E002"))
+    if "linepay" in enabled and not (conf.get("LINEPAY_CHANNEL_SECRET") or conf.get("LINEPAY_CHANNEL_SECRET_PATH")):
+        found.append(checks.Error("linepay is enabled but LINEPAY_CHANNEL_SECRET(_PATH) is not set.",
+                                  id="payments.E002"))
+    if conf.get("ECPAY_LOGISTICS_MERCHANT_ID"):  # convenience-store pickup (weishang.payments.logistics)
+        for name in ("ECPAY_LOGISTICS_HASH_KEY", "ECPAY_LOGISTICS_HASH_IV"):
+            if not (conf.get(name) or conf.get(f"{name}_PATH")):
+                found.append(checks.Error(f"ECPAY_LOGISTICS_MERCHANT_ID is set but {name}(_PATH) is not.",
+                                          id="payments.E002"))
+        for name in ("ECPAY_LOGISTICS_SENDER_NAME", "ECPAY_LOGISTICS_SENDER_PHONE"):
+            if not conf.get(name):
+                found.append(checks.Error(f"ECPAY_LOGISTICS_MERCHANT_ID is set but {name} is not.",
+                                          id="payments.E002"))
     if "sandbox" in enabled and not getattr(settings, "EMBEDDED", False) and not settings.DEBUG:
         found.append(checks.Warning("The sandbox payment provider is enabled on a production database: anyone "
                                     "can mark an order paid on its page.", hint="Remove it from PAYMENTS_PROVIDERS.",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-ONLINE_CODES = ("sandbox", "wechatpay", "alipay", "ecpay")
+ONLINE_CODES = ("sandbox", "wechatpay", "alipay", "ecpay", "linepay")
 
 
 def get(name: str, default: str = "") -> str:
@@ -56,5 +56,6 @@ def snapshot() -> tuple:
              "WECHATPAY_PRIVATE_KEY_PATH", "WECHATPAY_APIV3_KEY", "WECHATPAY_APIV3_KEY_PATH",
              "WECHATPAY_PLATFORM_CERT_DIR", "WECHATPAY_PUBLIC_KEY_PATH", "WECHATPAY_PUBLIC_KEY_ID",
              "ALIPAY_APPID", "ALIPAY_PRIVATE_KEY_PATH", "ALIPAY_PUBLIC_KEY_PATH", "ALIPAY_DEBUG", "SECRET_KEY",
-             "ECPAY_MERCHANT_ID", "ECPAY_HASH_KEY_PATH", "ECPAY_HASH_IV_PATH", "ECPAY_STAGE")
+             "ECPAY_MERCHANT_ID", "ECPAY_HASH_KEY_PATH", "ECPAY_HASH_IV_PATH", "ECPAY_STAGE",
+             "LINEPAY_CHANNEL_ID", "LINEPAY_SANDBOX")
     return tuple(get(n) for n in names) + (tuple(enabled()),)

@@ -34,14 +34,15 @@ STAGE_GATEWAY = "https://payment-stage.ecpay.com.tw"
 _DOTNET = (("%2d", "-"), ("%5f", "_"), ("%2e", "."), ("%21", "!"), ("%2a", "*"), ("%28", "("), ("%29", ")"))
 
 
-def check_mac_value(params: dict, hash_key: str, hash_iv: str) -> str:
+def check_mac_value(params: dict, hash_key: str, hash_iv: str, digest=hashlib.sha256) -> str:
+    """SHA256 for payments; ECPay logistics uses the same string with MD5 (`digest`)."""
     pairs = sorted(((k, str(v)) for k, v in params.items() if k != "CheckMacValue"), key=lambda kv: kv[0].lower())
     raw = f"HashKey={hash_key}&" + "&".join(f"{k}={v}" for k, v in pairs) + f"&HashIV={hash_iv}"
     encoded = quote_plus(raw).lower()
     for a, b in _DOTNET:
         encoded = encoded.replace(a, b)
     encoded = encoded.replace("~", "%7e")
-    return hashlib.sha256(encoded.encode()).hexdigest().upper()
+    return digest(encoded.encode()).hexdigest().upper()
 
 
 def is_stage() -> bool:

@@ -67,6 +67,9 @@ class Payment(models.Model):
     # provider's own transaction id once a verified notification or query names it.
     trade_no = models.CharField(_("trade number"), max_length=32, blank=True, db_index=True)
     provider_ref = models.CharField(_("provider transaction"), max_length=64, blank=True)
+    # Where the payer pays at the provider, when the provider gives one per payment
+    # (LINE Pay's paymentUrl): kept so the checkout page does not request a second one.
+    checkout_url = models.URLField(_("provider checkout address"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

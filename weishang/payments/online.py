@@ -489,10 +489,12 @@ class AlipayProvider(OnlineProvider):
         return HttpResponse("success" if ok else "fail", content_type="text/plain")
 
 
-from .ecpay import ECPayProvider  # noqa: E402 (it builds on the classes above)
+from .ecpay import ECPayProvider  # noqa: E402 (they build on the classes above)
+from .linepay import LinePayProvider  # noqa: E402
 
 CLASSES: dict[str, type[OnlineProvider]] = {"sandbox": SandboxProvider, "wechatpay": WeChatPayProvider,
-                                            "alipay": AlipayProvider, "ecpay": ECPayProvider}
+                                            "alipay": AlipayProvider, "ecpay": ECPayProvider,
+                                            "linepay": LinePayProvider}
 _cache: dict[tuple, dict[str, OnlineProvider]] = {}
 
 

@@ -3,6 +3,7 @@ providers' notification endpoints and the sandbox provider's own page."""
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import urlsplit
 
@@ -19,8 +20,9 @@ from weishang.core.errors import DomainError
 from weishang.core.ratelimit import client_ip
 
 from . import notifications
+from .linepay import LinePayProvider
 from .models import Payment, PaymentStatus
-from .online import Checkout, SandboxProvider
+from .online import Checkout, ProviderUnavailable, SandboxProvider
 
 log = logging.getLogger("weishang.payments")
 
@@ -58,12 +60,16 @@ def checkout(request, payment_id: int):
     ctx["go"] = go
     response = render(request, "payments/checkout.html", ctx, status=502 if ctx["error"] else 200)
     if go is not None and go.post:
-        # The page's signed form posts to the provider's gateway (ECPay): the site-wide CSP
-        # allows forms to our own origin only, so this page also allows that one origin.
-        gateway = urlsplit(go.url)
-        response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
-            "form-action 'self'", f"form-action 'self' {gateway.scheme}://{gateway.netloc}")
+        allow_form_target(response, go.url)
     return response
+
+
+def allow_form_target(response, url: str) -> None:
+    """The page's form posts to an outside origin (ECPay's cashier, its store map): the
+    site-wide CSP allows forms to our own origin only, so this page also allows that one."""
+    target = urlsplit(url)
+    response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}")
 
 
 @login_required
@@ -103,3 +109,47 @@ def sandbox(request, trade_no: str):
             provider.deliver(event, payment, transaction_id=f"SBX{payment.pk}")
         return redirect("payments:checkout", payment_id=payment.pk)
     return render(request, "payments/sandbox.html", {"payment": payment, "order": payment.order})
+
+
+def linepay_confirm(request):
+    """LINE Pay sends the payer back here with transactionId and orderId. Anyone can type
+    that address, so it proves nothing: it makes us call LINE Pay's Confirm API, and only
+    LINE Pay's answer to that call decides (`LinePayProvider.confirm`)."""
+    provider = notifications.online("linepay")
+    order_id, tid = request.GET.get("orderId", ""), request.GET.get("transactionId", "")
+    payment = Payment.objects.select_related("order").filter(method="linepay", trade_no=order_id).first() \
+        if isinstance(provider, LinePayProvider) and order_id else None
+    if payment is None:
+        raise Http404
+    if not tid or tid != payment.provider_ref:
+        log.warning("payments: LINE Pay return for %s names transaction %r, ours is %r", order_id, tid,
+                    payment.provider_ref)
+        return render(request, "payments/provider_return.html",
+                      {"message": _("This LINE Pay return does not match the payment. Nothing was charged.")},
+                      status=400)
+    if payment.status == PaymentStatus.SUBMITTED:
+        assert isinstance(provider, LinePayProvider)
+        try:
+            notice = provider.confirm(payment)
+        except (ProviderUnavailable, DomainError) as exc:
+            log.warning("payments: LINE Pay confirm %s failed: %s", tid, getattr(exc, "detail", exc))
+            messages.error(request, _("LINE Pay could not be reached to confirm the payment. "
+                                      "It is checked again in a few minutes."))
+        else:
+            notifications.apply(provider, notice, body=json.dumps({"confirm": tid, "detail": notice.detail}))
+            if not notice.succeeded:
+                messages.error(request, _("LINE Pay did not take the payment (%(detail)s).")
+                               % {"detail": notice.detail})
+    return redirect("payments:checkout", payment_id=payment.pk)
+
+
+@login_required
+def linepay_cancel(request, payment_id: int):
+    """The payer cancelled at LINE Pay: the payment is closed here (LINE Pay takes nothing
+    for a payment we never confirm), so the order can be paid again."""
+    payment = _own_payment(request, payment_id)
+    if payment.method != "linepay":
+        raise Http404
+    if notifications.give_up(payment.pk, reason=_("Cancelled at LINE Pay.")):
+        messages.info(request, _("You cancelled the LINE Pay payment. The order is still waiting to be paid."))
+    return redirect("payments:checkout", payment_id=payment.pk)

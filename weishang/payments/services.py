@@ -354,3 +354,86 @@ def set_collection_details(*, user, details: str, qr=None, remove_qr: bool = Fal
             row.qr = ""
         row.save()
         return row
+
+
+# --- convenience-store pickup (超商取貨, ECPay logistics) -----------------------------------
+
+def choose_pickup_store(token: str, reply: dict) -> Order:
+    """ECPay's store map posted the store the buyer picked: kept as the order's pickup
+    store, if the token is one we signed for a Taiwan order not shipped yet."""
+    from . import logistics
+
+    order_id = logistics.order_id_from(token)
+    if order_id is None:
+        raise DomainError(_("This store choice has expired or is not ours. Choose the store again."),
+                          code="invalid_store_choice")
+    chain, store_id = reply.get("LogisticsSubType", ""), (reply.get("CVSStoreID") or "").strip()
+    if chain not in logistics.CHAINS or not store_id or reply.get("MerchantID") != logistics.logistics().merchant_id:
+        raise DomainError(_("ECPay did not send a store. Choose the store again."), code="invalid_store_choice")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.kind != OrderKind.CONSUMER or order.currency != "TWD" \
+                or order.status not in (OrderStatus.PENDING, OrderStatus.PAID) or order.shipments.exists():
+            raise Conflict(_("The pickup store of this order can no longer be changed."), code="store_locked")
+        order.pickup_store_type, order.pickup_store_id = chain, store_id[:10]
+        order.pickup_store_name = (reply.get("CVSStoreName") or "")[:60]
+        order.pickup_store_address = (reply.get("CVSAddress") or "")[:200]
+        order.pickup_store_phone = (reply.get("CVSTelephone") or "")[:20]
+        order.save(update_fields=["pickup_store_type", "pickup_store_id", "pickup_store_name",
+                                  "pickup_store_address", "pickup_store_phone"])
+        order_services.note(order, actor=order.buyer, reason=history.note(
+            _("Pickup store chosen: %(chain)s %(store)s."), chain=str(logistics.CHAINS[chain]),
+            store=order.pickup_store_name))
+    return order
+
+
+def ship_to_store(order: Order, *, actor):
+    """The warehouse ships a pickup order: the ECPay logistics order is created first (a
+    call outside any transaction), then the shipment is recorded under ECPay's shipment
+    number, with its logistics order id for the status notifications."""
+
+    from . import logistics
+
+    order = Order.objects.get(pk=order.pk)
+    if order.status != OrderStatus.PAID:
+        raise Conflict(_("Only a paid order can be shipped."), code="not_shippable")
+    if not order.pickup_store_id:
+        raise DomainError(_("This order has no pickup store or no Taiwan mobile number."), code="no_pickup_store")
+    data = logistics.logistics().create(order)
+    tracking = data.get("CVSPaymentNo") or data["AllPayLogisticsID"]
+    shipment = order_services.ship(order, actor=actor, carrier=str(logistics.CHAINS[order.pickup_store_type]),
+                                   tracking_no=tracking + data.get("CVSValidationNo", ""))
+    shipment.logistics_id = data["AllPayLogisticsID"]
+    shipment.logistics_status = f"{data.get('RtnCode')} {data.get('RtnMsg', '')}"[:100]
+    shipment.save(update_fields=["logistics_id", "logistics_status"])
+    return shipment
+
+
+def logistics_status(data: dict) -> str:
+    """A verified ECPay logistics status: kept on the shipment; at the store and picked up
+    go into the order's history, and picked up marks the order received. Returns what
+    happened (for the log)."""
+    from weishang.orders.models import Shipment
+
+    from . import logistics
+
+    code = data.get("RtnCode", "")
+    with transaction.atomic():
+        shipment = Shipment.objects.select_related("order").filter(
+            logistics_id=data.get("AllPayLogisticsID", "") or "-").first()
+        if shipment is None:
+            raise NotFound(_("Not found."))
+        status = f"{code} {data.get('RtnMsg', '')}"[:100]
+        if shipment.logistics_status == status:
+            return "repeat"
+        Shipment.objects.filter(pk=shipment.pk).update(logistics_status=status)
+        order = shipment.order
+        if code in logistics.ARRIVED:
+            order_services.note(order, actor=None, reason=history.note(
+                _("The parcel arrived at the pickup store %(store)s."), store=order.pickup_store_name))
+            return "arrived"
+        if code in logistics.PICKED_UP and order.status == OrderStatus.SHIPPED:
+            order_services.confirm_received(order, actor=None, system=True, reason=history.note(
+                _("Picked up at the store %(store)s."), store=order.pickup_store_name))
+            return "picked up"
+    return "status"

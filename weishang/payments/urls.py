@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import online_views, reconciliation_views, views
+from . import logistics_views, online_views, reconciliation_views, views
 
 app_name = "payments"
 URL_PREFIX = "payments/"
@@ -16,6 +16,13 @@ urlpatterns = [
     path("checkout/<int:payment_id>/status/", online_views.checkout_status, name="checkout_status"),
     path("notify/<str:provider>/", online_views.notify, name="notify"),
     path("sandbox/<str:trade_no>/", online_views.sandbox, name="sandbox"),
+    path("linepay/confirm/", online_views.linepay_confirm, name="linepay_confirm"),
+    path("linepay/cancel/<int:payment_id>/", online_views.linepay_cancel, name="linepay_cancel"),
+
+    path("cvs/reply/", logistics_views.store_reply, name="store_reply"),
+    path("cvs/status/", logistics_views.logistics_notify, name="logistics_notify"),
+    path("cvs/<str:no>/", logistics_views.choose_store, name="choose_store"),
+    path("cvs/<str:no>/ship/", logistics_views.ship_to_store, name="ship_to_store"),
 
     path("<int:payment_id>/proof/", views.payment_proof, name="payment_proof"),
     path("topups/<int:topup_id>/proof/", views.topup_proof, name="topup_proof"),
