@@ -64,8 +64,7 @@ def test_product_poster_has_price_and_link_to_the_product(client, factories):
     assert client.get(f"/agent/share/product/{t.sku.pk}.png").status_code == 302  # to the login
 
 
-def test_agent_name_is_drawn_in_the_cjk_font_not_tofu(factories):
-    t = build_tree(factories)
+def test_agent_name_is_drawn_in_the_cjk_font_not_tofu():
     poster = posters.Poster(kind="shop", agent_name="张小美", level_name="总代", url="http://x/", taiwan=False)
     script = posters.script_for(poster)
     font = fonts.pil_font(script, "bold", 40)

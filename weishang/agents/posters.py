@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -62,7 +63,7 @@ def is_taiwan(agent) -> bool:
     return (agent.province_code or "").startswith("71") or getattr(agent.level, "currency", "") == "TWD"
 
 
-def product_items(skus, prices: dict[int, object]) -> tuple[Item, ...]:
+def product_items(skus, prices: dict[int, Decimal]) -> tuple[Item, ...]:
     return tuple(Item(title=s.product.name, subtitle=s.name, price=format_money(prices[s.pk], s.currency),
                       image=s.product.image.name if s.product.image else "") for s in skus)
 

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_GET
 from weishang.core.errors import NotFound
 
 from . import home as home_figures
-from . import posters
-from . import selectors
+from . import posters, selectors
 from .models import Agent, AgentStatus, Level
 from .selectors import own_agent_or_403
 

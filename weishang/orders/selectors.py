@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
-
 from django.utils.translation import gettext_lazy as _
 
 from weishang.accounts.roles import hq_can

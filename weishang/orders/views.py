@@ -39,7 +39,7 @@ def _idempotent(request, endpoint: str, payload: dict, make):
     return body
 
 
-def _post_lines(request, prefix: str = "qty_") -> list[tuple[int, int]]:
+def _post_lines(request, prefix: str = "qty_") -> list[tuple[str, str]]:
     out = []
     for name, value in request.POST.items():
         if name.startswith(prefix) and value.strip() not in ("", "0"):
