@@ -31,7 +31,7 @@ QR_SIDE = 260
 QR_BOX = (W - 48 - QR_SIDE, H - 48 - QR_SIDE, QR_SIDE)  # x, y, side of the QR (quiet zone inside)
 QR_BORDER = 2  # modules of quiet zone drawn around the symbol
 CACHE_SECONDS = 7 * 24 * 3600
-VERSION = 1  # bump when the layout changes: old cached posters are no longer asked for
+VERSION = 2  # bump when the layout changes: old cached posters are no longer asked for
 
 
 @dataclass(frozen=True)
@@ -169,10 +169,11 @@ def render(poster: Poster) -> bytes:
                fill=(255, 255, 255), anchor="ma")
         d.text((W / 2, 225), _fit(d, t["badge"], font("regular", 30), W - 60), font=font("regular", 30),
                fill=(255, 240, 245), anchor="ma")
-        cell, gap, top = 320, 30, 340
+        # Two rows of two products between the header and the QR row.
+        cell, gap, top = 230, 60, 330
         for i, item in enumerate(poster.items[:4]):
             x = (W - 2 * cell - gap) // 2 + (i % 2) * (cell + gap)
-            y = top + (i // 2) * (cell + 130)
+            y = top + (i // 2) * (cell + 100)
             pic = _picture(item.image, (cell, cell))
             if pic is not None:
                 img.paste(pic, (x, y))
