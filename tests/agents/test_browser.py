@@ -24,7 +24,7 @@ def test_team_on_a_phone(browser, live_server, transactional_db, tmp_path):
 
     page = sign_in(browser, live_server, "139 1234 5601", "/agent/", viewport={"width": 375, "height": 780})
     hub = page.inner_text("main")
-    assert "我的代理" in hub and "总代张丽" in hub and "¥1,280.00" in hub
+    assert "今日与本月" in hub and "总代张丽" in hub and "¥1,280.00" in hub
     page.click("text=我的团队")
     page.wait_for_url(f"{live_server.url}/agent/team/")
     assert page.locator(".team-list .member").count() == 20

@@ -94,7 +94,7 @@ def _pages():
     return [
         (consumer, ["/", f"/orders/{(refundable or any_order).no}/", "/orders/", "/accounts/me/"]),
         ("+8613500000001", ["/agent/", "/orders/refunds/", "/payments/", "/orders/restock/", "/agent/applications/",
-                            "/earnings/"]),
+                            "/earnings/", "/agent/share/"]),
         ("+8613800000003", ["/earnings/hq/withdrawals/", "/payments/hq/topup/"]),
     ]
 

@@ -31,7 +31,8 @@ def _pages():
     agent = ["/agent/", "/agent/team/", "/agent/level/", "/inventory/", "/inventory/history/",
              "/orders/", "/orders/restock/", "/orders/prices/", "/orders/refunds/", f"/orders/{restock.no}/",
              "/earnings/", "/earnings/statement/", "/payments/", "/agent/invites/", "/agent/applications/",
-             "/agent/certificate/", "/accounts/me/", f"/orders/shop/{top.pk}/"]
+             "/agent/certificate/", "/accounts/me/", f"/orders/shop/{top.pk}/", "/agent/share/",
+             f"/agent/share/?sku={product.skus.order_by('pk').first().pk}"]
     hq = ["/admin/", "/admin/orders/order/", f"/admin/orders/order/{consumer_order.pk}/change/",
           "/admin/ledger/journal/", "/admin/orders/refundrequest/", "/admin/agents/agent/",
           "/admin/catalog/sku/", "/admin/earnings/earning/", "/admin/earnings/withdrawal/",

@@ -199,9 +199,9 @@ def test_bad_form_input_is_a_clear_4xx(tree, factories):
     assert c.post(f"/orders/shop/{tree.mid.pk}/cart/add/", {"sku": "999999"}).status_code == 404
     agent = login(tree.low.user)
     r = agent.post("/orders/restock/", {"idempotency_key": "bad", f"qty_{tree.sku.pk}": "-2"})
-    assert r.status_code == 200 and "form-errors" in r.content.decode()
+    assert r.status_code == 400 and "form-errors" in r.content.decode()
     r = agent.post("/orders/restock/", {f"qty_{tree.sku.pk}": "2"})  # no idempotency key
-    assert r.status_code == 200 and not Order.objects.exists()
+    assert r.status_code == 400 and not Order.objects.exists()
     r = agent.post("/orders/prices/", {"sku": tree.sku.pk, "price": "1.00"})
     assert r.status_code == 302
     from weishang.orders.models import ShopPrice

@@ -14,4 +14,7 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/<int:agent_id>/", views.member, name="member"),
     path("level/", level_views.progress, name="level"),
+    path("share/", views.share, name="share"),
+    path("share/shop.png", views.shop_poster, name="shop_poster"),
+    path("share/product/<int:sku_id>.png", views.product_poster, name="product_poster"),
 ]

@@ -4,7 +4,7 @@ own team: a member page for anyone outside it answers 404."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET
 
 from weishang.core.errors import NotFound
 
-from . import selectors
+from . import home as home_figures
+from . import posters, selectors
 from .models import Agent, AgentStatus, Level
 from .selectors import own_agent_or_403
 
@@ -22,6 +23,7 @@ HUB_LINKS = [
     ("orders:restock", _("Restock")),
     ("orders:list", _("My orders")),
     ("inventory:mine", _("Cloud stock")),
+    ("agents:share", _("Posters and share link")),
     ("codes:ship_home", _("Ship by scanning codes")),
     ("earnings:home", _("My earnings")),
     ("agents:level", _("My level and progress")),
@@ -44,10 +46,14 @@ def _currency(agent: Agent) -> str:
 @login_required
 @require_GET
 def hub(request):
-    agent = own_agent_or_403(request.user, "upline")
+    """The agent home (首页): today's and this month's figures, then what to do next."""
+    agent = own_agent_or_403(request.user, "upline", "user")
+    figures = home_figures.figures(agent)
+    todos = home_figures.todos(agent, figures)
     return render(request, "agents/hub.html", {
-        "agent": agent, "summary": selectors.team_summary(agent), "currency": _currency(agent),
+        "agent": agent, "summary": selectors.team_summary(agent), "currency": figures.currency,
         "links": _links(HUB_LINKS), "first_purchase": selectors.first_purchase_due(agent),
+        "f": figures, "todos": todos, "next": todos[0] if todos else None,
     })
 
 
@@ -93,3 +99,77 @@ def member(request, agent_id: int):
     ctx = _team_context(request, viewer, agent)
     ctx["chain"] = [a for a in selectors.upline_chain(agent) if a.depth >= viewer.depth]
     return _render_team(request, ctx)
+
+
+# --- share: shop and product posters, link to copy --------------------------------------------
+
+def _share_skus(agent: Agent):
+    """What the agent's shop sells (the products with a price for its level), with shop prices."""
+    from weishang.catalog.models import SKU
+    from weishang.orders import services as orders
+
+    skus = list(SKU.objects.filter(on_shelf=True, product__on_shelf=True, level_prices__level_id=agent.level_id)
+                .select_related("product").order_by("product__position", "position"))
+    return skus, orders.shop_prices(agent, skus)
+
+
+def _share_url(request, agent: Agent, sku_id: int | None = None) -> str:
+    from weishang.orders import sharing
+
+    url = request.build_absolute_uri(sharing.shop_path(agent.pk, agent.pk))
+    return f"{url}#sku-{sku_id}" if sku_id else url
+
+
+def _poster_response(request, poster: posters.Poster, filename: str) -> HttpResponse:
+    etag = f'"{poster.key}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(posters.png(poster), content_type="image/png")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=300"
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def share(request):
+    """Posters to long-press and save, and the shop link to copy."""
+    agent = own_agent_or_403(request.user)
+    skus, prices = _share_skus(agent)
+    raw = request.GET.get("sku", "")
+    picked = next((s for s in skus if raw.isdigit() and s.pk == int(raw)), None)
+    for s in skus:  # display-only attribute for the template
+        setattr(s, "shop_price", prices[s.pk])  # noqa: B010
+    return render(request, "agents/share.html", {
+        "agent": agent, "skus": skus, "picked": picked, "link": _share_url(request, agent, picked.pk if picked else None),
+        "poster_url": reverse("agents:product_poster", args=[picked.pk]) if picked else reverse("agents:shop_poster"),
+        "closed": agent.first_purchase_pending,
+    })
+
+
+@login_required
+@require_GET
+def shop_poster(request):
+    agent = own_agent_or_403(request.user)
+    skus, prices = _share_skus(agent)
+    poster = posters.Poster(kind="shop", agent_name=agent.name, level_name=agent.level.name,
+                            url=_share_url(request, agent), taiwan=posters.is_taiwan(agent),
+                            items=posters.product_items(skus[:4], prices))
+    return _poster_response(request, poster, f"shop-{agent.pk}.png")
+
+
+@login_required
+@require_GET
+def product_poster(request, sku_id: int):
+    agent = own_agent_or_403(request.user)
+    skus, prices = _share_skus(agent)
+    sku = next((s for s in skus if s.pk == sku_id), None)
+    if sku is None:
+        raise Http404
+    poster = posters.Poster(kind="product", agent_name=agent.name, level_name=agent.level.name,
+                            url=_share_url(request, agent, sku.pk), taiwan=posters.is_taiwan(agent),
+                            items=posters.product_items([sku], prices))
+    return _poster_response(request, poster, f"product-{sku.pk}.png")

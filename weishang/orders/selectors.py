@@ -3,9 +3,11 @@ only orders with its drop-ship lines (and only those lines); HQ staff who may vi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from weishang.accounts.roles import hq_can
 from weishang.core.errors import NotFound
@@ -86,3 +88,62 @@ def share_check(order: Order) -> bool:
     """The per-beneficiary shares add up to what the buyer pays."""
     total = OrderShare.objects.filter(order=order).aggregate(s=Sum("amount"))["s"] or Decimal(0)
     return total == order.total
+
+
+@dataclass(frozen=True)
+class Shortage:
+    sku_id: int
+    name: str
+    wanted: int
+    available: int
+
+
+@dataclass(frozen=True)
+class SupplyCheck:
+    """Whether the seller a restock would go to first can fill it now, and what happens if
+    not. The order is filled all or nothing by one seller (services.create_restock)."""
+
+    seller: str  # the nearest upline that may sell to the buyer, or HQ
+    seller_is_hq: bool
+    shortages: list[Shortage]
+    wait_hours: float  # how long the seller has to restock before the order passes up
+    next_seller: str  # who is asked after it ("" when the seller is HQ)
+
+    @property
+    def ok(self) -> bool:
+        return not self.shortages
+
+
+def restock_supply(buyer, lines: list[tuple[int, int]]) -> SupplyCheck | None:
+    """Compare the quantities with the first seller's cloud stock (available: not promised
+    to unpaid orders). None when there is nothing to check (no line, a SKU without a price
+    for the buyer's level: the order form says why). At most four queries."""
+    from weishang.catalog.models import SKU
+    from weishang.core.errors import DomainError
+    from weishang.inventory.models import Stock, owner_key
+
+    from . import conf
+    from .services import supply_candidates
+
+    wanted: dict[int, int] = {}
+    for sku_id, qty in lines:
+        if qty > 0:
+            wanted[sku_id] = wanted.get(sku_id, 0) + qty
+    if not wanted:
+        return None
+    try:
+        _own, candidates = supply_candidates(buyer, sorted(wanted))
+    except DomainError:
+        return None
+    first = candidates[0]
+    have = {s: q - r for s, q, r in Stock.objects.filter(owner=owner_key(first.agent_id), sku_id__in=wanted)
+            .values_list("sku_id", "quantity", "reserved")}
+    short = [(s, q, max(have.get(s, 0), 0)) for s, q in sorted(wanted.items()) if have.get(s, 0) < q]
+    names = {s.pk: f"{s.product.name} {s.name}" for s in SKU.objects.filter(pk__in=[s for s, _q, _a in short])
+             .select_related("product")} if short else {}
+    hq = str(_("HQ"))
+    nxt = candidates[1] if len(candidates) > 1 else None
+    return SupplyCheck(seller=first.agent.name if first.agent else hq, seller_is_hq=first.agent is None,
+                       shortages=[Shortage(s, names.get(s, str(s)), q, a) for s, q, a in short],
+                       wait_hours=conf.restock_wait_hours(),
+                       next_seller="" if nxt is None else (nxt.agent.name if nxt.agent else hq))

@@ -7,6 +7,7 @@ URL_PREFIX = "orders/"
 urlpatterns = [
     path("", views.order_list, name="list"),
     path("restock/", views.restock, name="restock"),
+    path("restock/check/", views.restock_check, name="restock_check"),
     path("prices/", views.shop_prices, name="shop_prices"),
     path("shop/<int:agent_id>/", views.shop, name="shop"),
     path("shop/<int:agent_id>/qr.svg", views.shop_qr, name="shop_qr"),

@@ -23,6 +23,7 @@ from weishang.catalog.models import SKU
 from weishang.core import idempotency
 from weishang.core.errors import DomainError
 from weishang.core.forms import add_domain_error
+from weishang.core.money import CURRENCY_SYMBOLS, decimals_for
 from weishang.inventory.models import Stock, owner_key
 
 from . import excel, refunds, selectors, services, sharing, states
@@ -38,7 +39,7 @@ def _idempotent(request, endpoint: str, payload: dict, make):
     return body
 
 
-def _post_lines(request, prefix: str = "qty_") -> list[tuple[int, int]]:
+def _post_lines(request, prefix: str = "qty_") -> list[tuple[str, str]]:
     out = []
     for name, value in request.POST.items():
         if name.startswith(prefix) and value.strip() not in ("", "0"):
@@ -48,11 +49,27 @@ def _post_lines(request, prefix: str = "qty_") -> list[tuple[int, int]]:
 
 # --- agent: restock -----------------------------------------------------------------------
 
+def _restock_rows(agent: Agent) -> list[dict]:
+    """The restock form's rows: each SKU on sale with the agent's level price, the retail
+    price and the margin per unit at retail (what the agent keeps selling it at retail)."""
+    prices = (LevelPrice.objects.filter(level_id=agent.level_id, sku__on_shelf=True, sku__product__on_shelf=True)
+              .select_related("sku__product").order_by("sku__product__position", "sku__position"))
+    return [{"lp": lp, "sku": lp.sku, "margin": lp.sku.retail_price - lp.price} for lp in prices]
+
+
+def _supply_lines(request) -> list[tuple[int, int]]:
+    """The form's quantities for the stock check: whatever is not a whole number is left
+    out (placing the order says what is wrong with it)."""
+    out = []
+    for raw_sku, raw_qty in _post_lines(request):
+        if raw_sku.isdigit() and raw_qty.isdigit():
+            out.append((int(raw_sku), int(raw_qty)))
+    return out
+
+
 @login_required
 def restock(request):
     agent = own_agent_or_403(request.user)
-    prices = (LevelPrice.objects.filter(level_id=agent.level_id, sku__on_shelf=True, sku__product__on_shelf=True)
-              .select_related("sku__product").order_by("sku__product__position", "sku__position"))
     error = None
     if request.method == "POST":
         lines = _post_lines(request)
@@ -62,8 +79,25 @@ def restock(request):
             return redirect("orders:detail", no=body["no"])
         except DomainError as exc:
             error = exc
-    return render(request, "orders/restock.html", {"agent": agent, "prices": prices, "error": error,
-                                                   "key": new_key(), "posted": request.POST})
+    rows = _restock_rows(agent)
+    posted = request.POST
+    for row in rows:
+        row["qty"] = posted.get(f"qty_{row['sku'].pk}", "")
+        row["errors"] = (error.fields or {}).get(f"sku_{row['sku'].pk}", []) if error else []
+    supply = selectors.restock_supply(agent, _supply_lines(request)) if error else None
+    return render(request, "orders/restock.html", {
+        "agent": agent, "rows": rows, "error": error, "key": new_key(), "supply": supply,
+        "symbol": CURRENCY_SYMBOLS.get(agent.level.currency, agent.level.currency + " "),
+        "places": decimals_for(agent.level.currency)}, status=error.status if error else 200)
+
+
+@login_required
+@require_POST
+def restock_check(request):
+    """htmx, as quantities change: warn before submitting when the upline lacks the stock."""
+    agent = own_agent_or_403(request.user)
+    return render(request, "orders/_supply_check.html",
+                  {"supply": selectors.restock_supply(agent, _supply_lines(request))})
 
 
 @login_required
