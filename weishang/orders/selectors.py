@@ -108,10 +108,12 @@ CONSUMER_TABS: dict[str, tuple[str, ...]] = {
 
 
 def order_tab_labels() -> list[tuple[str, object]]:
-    from django.utils.translation import gettext_lazy as _
+    from django.utils.translation import pgettext_lazy
 
-    return [("pending", _("To pay")), ("to_ship", _("To ship")), ("to_receive", _("To receive")),
-            ("done", _("Completed")), ("aftersales", _("After-sales"))]
+    return [("pending", pgettext_lazy("order tab", "To pay")), ("to_ship", pgettext_lazy("order tab", "To ship")),
+            ("to_receive", pgettext_lazy("order tab", "To receive")),
+            ("done", pgettext_lazy("order tab", "Completed")),
+            ("aftersales", pgettext_lazy("order tab", "After-sales"))]
 
 
 def bought_in_tab(user, tab: str) -> QuerySet[Order]:

@@ -120,6 +120,7 @@ def shop_for(request) -> int | None:
     Asked by the page and its tab bar: answered once per request."""
     if not hasattr(request, "_visitor_shop"):
         current = request.session.get(CURRENT_SHOP)
+        found: int | None = None
         if isinstance(current, int) and _open_shop(current):
             found = current
         else:
