@@ -77,12 +77,13 @@ def test_hub_costs_one_query_more_only_while_it_is_due(client, factories, levels
     client.force_login(done.user)
     client.get(reverse("agents:hub"))
     # The home page: session and agent, its figures (agents.home: 4 queries) and the next
-    # thing to do (5 counts), the team and own purchases; the first purchase adds one.
-    with django_assert_max_num_queries(13):
+    # thing to do (5 counts), the team and own purchases, the tab bar's role; the first
+    # purchase adds one.
+    with django_assert_max_num_queries(14):
         client.get(reverse("agents:hub"))
     client.force_login(new.user)
     client.get(reverse("agents:hub"))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         client.get(reverse("agents:hub"))
 
 

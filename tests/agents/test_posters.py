@@ -57,7 +57,9 @@ def test_product_poster_has_price_and_link_to_the_product(client, factories):
     r = client.get(f"/agent/share/product/{t.sku.pk}.png")
     img = Image.open(io.BytesIO(r.content))
     assert r["Content-Type"] == "image/png" and img.size == (posters.W, posters.H)
-    url = "http://testserver" + sharing.shop_path(t.low.pk, t.low.pk) + f"#sku-{t.sku.pk}"
+    # A product poster opens the product's page in the agent's shop, signed as the agent's share.
+    url = (f"http://testserver/orders/shop/{t.low.pk}/p/{t.sku.product_id}/"
+           f"?{sharing.PARAM}={sharing.token_for(t.low.pk)}")
     assert _qr_matches(img, url)
     assert client.get("/agent/share/product/999999.png").status_code == 404
     client.logout()
@@ -103,4 +105,4 @@ def test_share_page_has_poster_and_copy_link(client, factories):
     assert 'src="/agent/share/shop.png"' in html and "data-copy=\"#share-link\"" in html
     assert sharing.shop_path(t.mid.pk, t.mid.pk).replace("&", "&amp;") in html and "share.js" in html
     html = client.get(f"/agent/share/?sku={t.sku.pk}").content.decode()
-    assert f'src="/agent/share/product/{t.sku.pk}.png"' in html and f"#sku-{t.sku.pk}" in html
+    assert f'src="/agent/share/product/{t.sku.pk}.png"' in html and f"/orders/shop/{t.mid.pk}/p/{t.sku.product_id}/?" in html

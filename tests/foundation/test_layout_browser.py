@@ -23,7 +23,8 @@ MEASURE = """() => {
   const out = [];
   const seen = new Set();
   const sel = 'main form button, main form input:not([type=hidden]), main form select, main form textarea,' +
-              'main form a, main .btn, main summary.btn, .topbar a, .footer button';
+              'main form a, main .btn, main summary.btn, .topbar a, .footer button, .tabbar a, main .chips a,' +
+              'main .status-tabs a, main .me-order-tabs a, main .sku-chip span';
   for (const el of document.querySelectorAll(sel)) {
     let box = el;
     if (el.type === 'radio' || el.type === 'checkbox') box = el.closest('label') || el;
@@ -91,8 +92,13 @@ def _pages():
     refundable = Order.objects.filter(buyer__phone=consumer, status__in=[OrderStatus.PAID, OrderStatus.SHIPPED,
                                                                           OrderStatus.RECEIVED]).order_by("pk").first()
     any_order = Order.objects.filter(buyer__phone=consumer).order_by("pk").first()
+    shop = any_order.seller_agent_id
+    product = any_order.lines.first().sku.product_id
     return [
-        (consumer, ["/", f"/orders/{(refundable or any_order).no}/", "/orders/", "/accounts/me/"]),
+        (consumer, ["/", f"/orders/{(refundable or any_order).no}/", "/orders/", "/accounts/me/",
+                    f"/orders/shop/{shop}/", f"/orders/shop/{shop}/categories/", f"/orders/shop/{shop}/p/{product}/",
+                    f"/orders/shop/{shop}/cart/", "/orders/addresses/", "/orders/addresses/new/",
+                    "/orders/?tab=bought&status=pending", f"/p/{product}/"]),
         ("+8613500000001", ["/agent/", "/orders/refunds/", "/payments/", "/orders/restock/", "/agent/applications/",
                             "/earnings/", "/agent/share/"]),
         ("+8613800000003", ["/earnings/hq/withdrawals/", "/payments/hq/topup/"]),

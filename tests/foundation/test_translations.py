@@ -39,7 +39,13 @@ def _pages():
           "/earnings/hq/totals/", "/earnings/hq/withdrawals/", "/earnings/hq/profile/", "/inventory/hq/",
           "/orders/hq/picklist/", "/codes/batches/", "/codes/alerts/", "/codes/trace/", "/payments/hq/topup/",
           f"/orders/{consumer_order.no}/"]
-    return [(None, anonymous), (top.user, agent), (admin, hq), (supplier, ["/orders/supplier/"])]
+    shop, sold = consumer_order.seller_agent_id, consumer_order.lines.first().sku.product_id
+    anonymous += [f"/orders/shop/{shop}/", f"/orders/shop/{shop}/categories/", f"/orders/shop/{shop}/p/{sold}/",
+                  f"/orders/shop/{shop}/cart/", f"/orders/shop/{shop}/?q=x"]
+    consumer = ["/accounts/me/", "/orders/", "/orders/?tab=bought&status=pending", "/orders/addresses/",
+                "/orders/addresses/new/", f"/orders/shop/{shop}/cart/", f"/p/{sold}/", "/"]
+    return [(None, anonymous), (top.user, agent), (admin, hq), (supplier, ["/orders/supplier/"]),
+            (consumer_order.buyer, consumer)]
 
 
 # The import file's column names, written as the file has them.

@@ -48,26 +48,28 @@ def login_view(request):
 
 
 def _after_login(request, user):
+    """Where a login lands without ?next=: HQ staff in the back office, an agent on its agent
+    home, a supplier on its drop-ship orders, a consumer in its shop (the one it came
+    through, else HQ's) or, with no shop open anywhere, on 我的."""
     target = _next_url(request)
     if target:
         return HttpResponseRedirect(target)
+    return redirect(landing_for(request, user))
+
+
+def landing_for(request, user) -> str:
+    from django.urls import reverse
+
     if user.is_staff:
-        return redirect("admin:index")
+        return reverse("admin:index")
     if user.is_agent:
-        return redirect("agents:home") if _has_url("agents:home") else redirect("shop:home")
-    if user.is_supplier and _has_url("orders:supplier_orders"):
-        return redirect("orders:supplier_orders")
-    return redirect("shop:home")
+        return reverse("agents:hub")
+    if user.is_supplier:
+        return reverse("orders:supplier")
+    from weishang.orders import sharing
 
-
-def _has_url(name: str) -> bool:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse(name)
-    except NoReverseMatch:
-        return False
-    return True
+    shop_id = sharing.shop_for(request)
+    return reverse("orders:shop", args=[shop_id]) if shop_id else reverse("accounts:me")
 
 
 def register_view(request):
@@ -80,7 +82,7 @@ def register_view(request):
         else:
             login(request, user)
             messages.success(request, _("Welcome! Your account is ready."))
-            return HttpResponseRedirect(_next_url(request) or "/")
+            return HttpResponseRedirect(_next_url(request) or landing_for(request, user))
     return render(request, "accounts/register.html", {"form": form})
 
 
@@ -113,4 +115,16 @@ def me_view(request):
         user = form.save()
         messages.success(request, _("Your settings have been saved."))
         return _remember_language(redirect("accounts:me"), user)
-    return render(request, "accounts/me.html", {"form": form})
+    return render(request, "accounts/me.html", {"form": form, **_my_orders(request)})
+
+
+def _my_orders(request) -> dict:
+    """我的: the order tabs with their counts, the address book, the visitor's shop."""
+    from django.urls import reverse
+
+    from weishang.orders import selectors, sharing
+
+    shop_id = sharing.shop_for(request)
+    counts = selectors.tab_counts(request.user)
+    return {"order_tabs": [(key, label, counts.get(key, 0)) for key, label in selectors.order_tab_labels()],
+            "shop_url": reverse("orders:shop", args=[shop_id]) if shop_id else reverse("shop:home")}

@@ -116,8 +116,16 @@ def _share_skus(agent: Agent):
 def _share_url(request, agent: Agent, sku_id: int | None = None) -> str:
     from weishang.orders import sharing
 
-    url = request.build_absolute_uri(sharing.shop_path(agent.pk, agent.pk))
-    return f"{url}#sku-{sku_id}" if sku_id else url
+    if sku_id is None:
+        return request.build_absolute_uri(sharing.shop_path(agent.pk, agent.pk))
+    # A product poster opens the product's page inside the shop, signed like the shop link.
+    from django.urls import reverse
+
+    from weishang.catalog.models import SKU
+
+    product_id = SKU.objects.filter(pk=sku_id).values_list("product_id", flat=True).first()
+    path = reverse("orders:shop_product", args=[agent.pk, product_id])
+    return request.build_absolute_uri(f"{path}?{sharing.PARAM}={sharing.token_for(agent.pk)}")
 
 
 def _poster_response(request, poster: posters.Poster, filename: str) -> HttpResponse:

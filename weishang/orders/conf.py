@@ -54,3 +54,10 @@ def refund_due_rules() -> dict[str, int]:
 
 def refund_due_days(currency: str) -> int | None:
     return refund_due_rules().get(currency)
+
+
+def hq_shop_agent_id() -> int | None:
+    """ORDERS_HQ_SHOP_AGENT_ID: the agent whose shop brand pages send visitors to when they
+    came through no agent (HQ's own direct-sale account). Empty: the oldest top agent."""
+    value = _get("ORDERS_HQ_SHOP_AGENT_ID", "").strip()
+    return int(value) if value.isdigit() else None

@@ -335,9 +335,20 @@ class Address(models.Model):
         verbose_name = _("address")
         verbose_name_plural = _("addresses")
         ordering = ["-is_default", "-id"]
+        # The address book's default (checkout preselects it): at most one per person.
+        constraints = [models.UniqueConstraint(fields=["user"], condition=models.Q(is_default=True),
+                                               name="orders_address_one_default")]
 
     def __str__(self) -> str:
         return f"{self.name} {self.detail}"
+
+    @property
+    def region_name(self) -> str:
+        """省市区 as one name (广东省深圳市南山区), for the address book and checkout."""
+        from weishang.regions import divisions
+
+        division = divisions.get(self.district_code or self.city_code or self.province_code)
+        return division.full_name if division is not None else ""
 
 
 class FeeTemplate(models.Model):

@@ -147,3 +147,61 @@ def restock_supply(buyer, lines: list[tuple[int, int]]) -> SupplyCheck | None:
                        shortages=[Shortage(s, names.get(s, str(s)), q, a) for s, q, a in short],
                        wait_hours=conf.restock_wait_hours(),
                        next_seller="" if nxt is None else (nxt.agent.name if nxt.agent else hq))
+
+
+def address_book(user) -> list:
+    """The person's saved addresses, default first."""
+    from .models import Address
+
+    if not user.is_authenticated:
+        return []
+    return list(Address.objects.filter(user=user).order_by("-is_default", "-id"))
+
+
+# Consumer order tabs (订单状态): each tab is a group of statuses; 售后 is any order with an
+# after-sales request or a refund.
+CONSUMER_TABS: dict[str, tuple[str, ...]] = {
+    "pending": (OrderStatus.PENDING, OrderStatus.AWAITING_STOCK),
+    "to_ship": (OrderStatus.PAID,),
+    "to_receive": (OrderStatus.SHIPPED,),
+    "done": (OrderStatus.RECEIVED, OrderStatus.COMPLETED),
+}
+
+
+def order_tab_labels() -> list[tuple[str, object]]:
+    from django.utils.translation import pgettext_lazy
+
+    return [("pending", pgettext_lazy("order tab", "To pay")), ("to_ship", pgettext_lazy("order tab", "To ship")),
+            ("to_receive", pgettext_lazy("order tab", "To receive")),
+            ("done", pgettext_lazy("order tab", "Completed")),
+            ("aftersales", pgettext_lazy("order tab", "After-sales"))]
+
+
+def bought_in_tab(user, tab: str) -> QuerySet[Order]:
+    from .models import RefundRequest
+
+    qs = bought(user)
+    if tab in CONSUMER_TABS:
+        qs = qs.filter(status__in=CONSUMER_TABS[tab])
+    elif tab == "aftersales":
+        qs = qs.filter(Q(Exists(RefundRequest.objects.filter(order=OuterRef("pk")))) | Q(refunded_total__gt=0))
+    return with_lines(qs)
+
+
+def with_lines(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """Lines with their product, for a list that shows thumbnails and item names."""
+    return qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("sku__product")
+                                        .order_by("pk")))
+
+
+def tab_counts(user) -> dict[str, int]:
+    """How many of the person's orders are in each tab (the numbers on 我的)."""
+    from django.db.models import Count
+
+    rows = dict(Order.objects.filter(buyer=user).values_list("status").annotate(n=Count("pk")).values_list(
+        "status", "n"))
+    from .models import RefundRequest
+
+    counts = {tab: sum(rows.get(s, 0) for s in statuses) for tab, statuses in CONSUMER_TABS.items()}
+    counts["aftersales"] = RefundRequest.objects.filter(order__buyer=user).values("order_id").distinct().count()
+    return counts

@@ -860,3 +860,98 @@ def import_tracking(*, user, rows: list[tuple[int, str, str, str]]) -> tuple[int
         except DomainError as exc:
             errors.append(_("Row %(r)d: %(msg)s") % {"r": row_no, "msg": exc.message})
     return done, errors
+
+
+# --- address book (收货地址) -------------------------------------------------------------------
+
+MAX_ADDRESSES = 20
+
+
+def _address_fields(address: dict) -> dict:
+    ship = validate_address(address.get("province_code"), address.get("city_code"), address.get("district_code"),
+                            address.get("name"), address.get("phone"), address.get("detail"))
+    return {"name": ship["ship_name"], "phone": ship["ship_phone"], "province_code": ship["province_code"],
+            "city_code": ship["city_code"], "district_code": ship["district_code"], "detail": ship["address_detail"]}
+
+
+def _book(user):
+    """The person's addresses, locked: default changes never race into two defaults."""
+    from .models import Address
+
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied(_("Please log in first."))
+    return list(Address.objects.select_for_update().filter(user=user).order_by("-id"))
+
+
+def _own_address(book: list, address_id) -> Any:
+    found = next((a for a in book if str(a.pk) == str(address_id)), None)
+    if found is None:  # someone else's address answers like a missing one
+        raise NotFound(_("This address does not exist."))
+    return found
+
+
+def _make_default(book: list, chosen) -> None:
+    from .models import Address
+
+    Address.objects.filter(pk__in=[a.pk for a in book if a.is_default and a.pk != chosen.pk]).update(is_default=False)
+    if not chosen.is_default:
+        chosen.is_default = True
+        chosen.save(update_fields=["is_default"])
+
+
+@transaction.atomic
+def save_address(*, user, address: dict, address_id: int | None = None, make_default: bool = False):
+    """Add an address to the book (address_id None) or change one. The first address is the
+    default; `make_default` makes this one the default instead of the old one."""
+    from .models import Address
+
+    book = _book(user)
+    fields = _address_fields(address)
+    if address_id is None:
+        if len(book) >= MAX_ADDRESSES:
+            raise DomainError(_("The address book is full (at most %(n)d addresses): delete one first.")
+                              % {"n": MAX_ADDRESSES}, code="address_book_full")
+        saved = Address.objects.create(user=user, is_default=False, **fields)
+        book.append(saved)
+    else:
+        saved = _own_address(book, address_id)
+        for name, value in fields.items():
+            setattr(saved, name, value)
+        saved.save(update_fields=list(fields))
+    if make_default or not any(a.is_default for a in book):
+        _make_default(book, saved)
+    return saved
+
+
+@transaction.atomic
+def set_default_address(*, user, address_id):
+    book = _book(user)
+    chosen = _own_address(book, address_id)
+    _make_default(book, chosen)
+    return chosen
+
+
+@transaction.atomic
+def delete_address(*, user, address_id) -> None:
+    """Delete an address; if it was the default, the newest remaining one becomes it."""
+    book = _book(user)
+    gone = _own_address(book, address_id)
+    gone.delete()
+    rest = [a for a in book if a.pk != gone.pk]
+    if gone.is_default and rest:
+        _make_default(rest, rest[0])
+
+
+@transaction.atomic
+def remember_checkout_address(*, user, address: dict):
+    """After a checkout with "save this address": the same address is not saved twice; a
+    new one joins the book (the default if the book had none)."""
+    from .models import Address
+
+    fields = _address_fields(address)
+    same = Address.objects.filter(user=user, **fields).first()
+    if same is not None:
+        return same
+    if Address.objects.filter(user=user).count() >= MAX_ADDRESSES:
+        return None  # a full book does not block the order that was just placed
+    return save_address(user=user, address=address)

@@ -62,3 +62,68 @@ def eligible_sharer(sharer_id: int | None, shop_agent_id: int) -> int | None:
 
     sharer = Agent.objects.filter(pk=sharer_id).only("pk", "status").first()
     return sharer.pk if sharer is not None and sharer.can_trade else None
+
+
+# --- the visitor's shop ----------------------------------------------------------------------
+# A consumer belongs to the shop it came in through: the last shop page it opened (session),
+# else the shop of its latest order (a new phone, same account), else HQ's shop. HQ has no
+# shop of its own (consumer orders are always sold by an agent), so "HQ's shop" is the agent
+# named by ORDERS_HQ_SHOP_AGENT_ID (HQ's own direct-sale account), else the oldest agent
+# directly under HQ whose shop is open.
+
+CURRENT_SHOP = "shop:current"
+
+
+def remember_shop(request, shop_agent_id: int) -> None:
+    if request.session.get(CURRENT_SHOP) != shop_agent_id:
+        request.session[CURRENT_SHOP] = shop_agent_id
+
+
+def _open_shop(agent_id) -> int | None:
+    from weishang.agents.models import Agent
+
+    if not agent_id:
+        return None
+    agent = Agent.objects.filter(pk=agent_id).only("pk", "status", "first_purchase_required",
+                                                   "first_purchase_done_at").first()
+    return agent.pk if agent is not None and agent.shop_open else None
+
+
+def hq_shop_id() -> int | None:
+    from weishang.agents.models import Agent, AgentStatus
+
+    from . import conf
+
+    configured = conf.hq_shop_agent_id()
+    if configured:
+        return _open_shop(configured)
+    from django.db.models import Q
+
+    opened = Q(first_purchase_required__isnull=True) | Q(first_purchase_done_at__isnull=False)
+    return (Agent.objects.filter(opened, upline__isnull=True, status=AgentStatus.ACTIVE)
+            .order_by("pk").values_list("pk", flat=True).first())
+
+
+def bound_shop_id(user) -> int | None:
+    """The shop of the person's latest consumer order, if it is open."""
+    if user is None or not user.is_authenticated:
+        return None
+    from .models import Order, OrderKind
+
+    last = (Order.objects.filter(buyer=user, kind=OrderKind.CONSUMER).order_by("-id")
+            .values_list("seller_agent_id", flat=True).first())
+    return _open_shop(last)
+
+
+def shop_for(request) -> int | None:
+    """The shop a visitor's 首页, 分类 and 购物车 lead to (None: no shop is open anywhere).
+    Asked by the page and its tab bar: answered once per request."""
+    if not hasattr(request, "_visitor_shop"):
+        current = request.session.get(CURRENT_SHOP)
+        found: int | None = None
+        if isinstance(current, int) and _open_shop(current):
+            found = current
+        else:
+            found = bound_shop_id(request.user) or hq_shop_id()
+        request._visitor_shop = found
+    return request._visitor_shop

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from weishang.accounts.roles import hq_can, hq_page
@@ -28,7 +29,7 @@ from weishang.inventory.models import Stock, owner_key
 
 from . import excel, refunds, selectors, services, sharing, states
 from .forms import AddressForm, ImportForm, InspectForm, ReasonForm, RefundRequestForm, ShipForm, new_key
-from .models import Address, LineSource, Order, OrderKind, OrderStatus, RefundPhoto, RefundRequestStatus, ShopPrice
+from .models import LineSource, Order, OrderKind, OrderStatus, RefundPhoto, RefundRequestStatus, ShopPrice
 
 
 def _idempotent(request, endpoint: str, payload: dict, make):
@@ -110,9 +111,22 @@ def order_list(request):
     elif tab == "requests" and agent:
         qs = selectors.restock_requests(agent.pk)
     else:
-        tab, qs = "bought", selectors.bought(request.user)
+        tab = "bought"
+    status = request.GET.get("status", "")
+    if tab == "bought":  # what I bought, by status group: 待付款 · 待发货 · 待收货 · 已完成 · 售后
+        status = status if status in (*selectors.CONSUMER_TABS, "aftersales") else ""
+        qs = selectors.bought_in_tab(request.user, status)
+    else:
+        qs = selectors.with_lines(qs)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    return render(request, "orders/order_list.html", {"page": page, "tab": tab, "agent": agent})
+    shop_id = sharing.shop_for(request) if agent is None else None
+    return render(request, "orders/order_list.html", {
+        "page": page, "tab": tab, "agent": agent, "status": status, "status_tabs": STATUS_TABS,
+        "counts": selectors.tab_counts(request.user) if tab == "bought" else {},
+        "shop_url": reverse("orders:shop", args=[shop_id]) if shop_id else reverse("shop:home")})
+
+
+STATUS_TABS = [("", _lazy("All")), *selectors.order_tab_labels()]
 
 
 def cvs_pickup() -> bool:
@@ -434,7 +448,7 @@ def shop_prices(request):
     return render(request, "orders/shop_prices.html", {"rows": rows, "agent": agent, "share_url": share_url})
 
 
-# --- consumer: shop, cart, checkout ----------------------------------------------------------
+# --- consumer: shop, product, cart, checkout, address book ----------------------------------
 
 def _shop_agent(agent_id: int) -> Agent:
     agent = Agent.objects.select_related("level").filter(pk=agent_id).first()
@@ -447,34 +461,106 @@ def _cart(request, agent_id: int) -> dict[str, int]:
     return dict(request.session.get(f"cart:{agent_id}", {}))
 
 
-def _shop_skus(agent: Agent):
-    skus = list(SKU.objects.filter(on_shelf=True, product__on_shelf=True,
-                                   level_prices__level_id=agent.level_id).select_related("product")
-                .order_by("product__position", "position"))
+def cart_count(request, agent_id: int) -> int:
+    """Units in the visitor's cart of that shop (the tab bar's badge)."""
+    return sum(_cart(request, agent_id).values())
+
+
+def _shop_skus(agent: Agent, product_id: int | None = None):
+    qs = SKU.objects.filter(on_shelf=True, product__on_shelf=True, level_prices__level_id=agent.level_id)
+    if product_id is not None:
+        qs = qs.filter(product_id=product_id)
+    skus = list(qs.select_related("product__line").order_by("product__line__position", "product__position",
+                                                            "product_id", "position", "id"))
     prices = services.shop_prices(agent, skus)
-    available = dict(Stock.objects.filter(owner=owner_key(agent.pk)).values_list("sku_id", "quantity"))
-    reserved = dict(Stock.objects.filter(owner=owner_key(agent.pk)).values_list("sku_id", "reserved"))
+    held = {sku_id: quantity - reserved for sku_id, quantity, reserved in Stock.objects.filter(
+        owner=owner_key(agent.pk), sku_id__in=[s.pk for s in skus]).values_list("sku_id", "quantity", "reserved")}
     for s in skus:  # display-only attributes for the template
         setattr(s, "shop_price", prices[s.pk])  # noqa: B010
-        setattr(s, "in_stock", s.drop_shipped or available.get(s.pk, 0) - reserved.get(s.pk, 0) > 0)  # noqa: B010
+        setattr(s, "in_stock", s.drop_shipped or held.get(s.pk, 0) > 0)  # noqa: B010
     return skus
+
+
+def _shop_products(skus) -> list:
+    """The shop's SKUs grouped into product cards: lowest price, sold out when no SKU is."""
+    cards: dict[int, dict] = {}
+    for s in skus:
+        card = cards.setdefault(s.product_id, {"product": s.product, "skus": []})
+        card["skus"].append(s)
+    for card in cards.values():
+        card["price"] = min(s.shop_price for s in card["skus"])
+        card["currency"] = card["skus"][0].currency
+        card["in_stock"] = [s for s in card["skus"] if s.in_stock]
+    return list(cards.values())
+
+
+def _share_box(request, agent: Agent):
+    me = Agent.objects.filter(user=request.user).only("pk").first() if request.user.is_authenticated else None
+    if me is None:  # an agent looking at a shop can share it (signed link + QR)
+        return None, None
+    return me, {"url": request.build_absolute_uri(sharing.shop_path(agent.pk, me.pk)),
+                "qr": f"{reverse('orders:shop_qr', args=[agent.pk])}?{sharing.PARAM}={sharing.token_for(me.pk)}",
+                "own": me.pk == agent.pk}
+
+
+def _enter_shop(request, agent: Agent) -> None:
+    sharing.remember(request, agent.pk)
+    sharing.remember_shop(request, agent.pk)
 
 
 @require_GET
 def shop(request, agent_id: int):
+    """The shop's front page: the agent's badge, category chips, search, product cards.
+    ?line=<id> shows one product line, ?q= searches product and SKU names."""
+    from weishang.certificates.models import Certificate
+
     agent = _shop_agent(agent_id)
-    sharing.remember(request, agent.pk)
-    cart = _cart(request, agent.pk)
-    me = Agent.objects.filter(user=request.user).only("pk").first() if request.user.is_authenticated else None
-    share = None
-    if me is not None:  # an agent looking at a shop can share it (signed link + QR)
-        share = {"url": request.build_absolute_uri(sharing.shop_path(agent.pk, me.pk)),
-                 "qr": f"{reverse('orders:shop_qr', args=[agent.pk])}?{sharing.PARAM}={sharing.token_for(me.pk)}",
-                 "own": me.pk == agent.pk}
-    return render(request, "orders/shop.html", {"agent": agent, "skus": _shop_skus(agent),
-                                                "cart_count": sum(cart.values()), "share": share,
-                                                "closed": agent.first_purchase_pending,
-                                                "own": me is not None and me.pk == agent.pk})
+    _enter_shop(request, agent)
+    skus = _shop_skus(agent)
+    lines = list({s.product.line_id: s.product.line for s in skus}.values())
+    line = next((x for x in lines if str(x.pk) == request.GET.get("line", "")), None)
+    q = (request.GET.get("q") or "").strip()[:40]
+    shown = [s for s in skus if (line is None or s.product.line_id == line.pk)
+             and (not q or q.lower() in f"{s.product.name} {s.product.subtitle} {s.name}".lower())]
+    me, share = _share_box(request, agent)
+    # the badge: its active authorisation certificate, one tap from the public lookup
+    certificate = Certificate.objects.filter(agent=agent, status="active").only("number").first()
+    return render(request, "orders/shop.html", {
+        "agent": agent, "shop_id": agent.pk, "cards": _shop_products(shown), "lines": lines, "line": line, "q": q,
+        "share": share, "closed": agent.first_purchase_pending, "own": me is not None and me.pk == agent.pk,
+        "certificate": certificate})
+
+
+@require_GET
+def shop_categories(request, agent_id: int):
+    """分类: the shop's product lines, each with its products, and the search box."""
+    agent = _shop_agent(agent_id)
+    _enter_shop(request, agent)
+    groups: dict[int, dict] = {}
+    for card in _shop_products(_shop_skus(agent)):
+        line = card["product"].line
+        groups.setdefault(line.pk, {"line": line, "cards": []})["cards"].append(card)
+    return render(request, "orders/shop_categories.html", {"agent": agent, "shop_id": agent.pk,
+                                                           "groups": list(groups.values())})
+
+
+@require_GET
+def shop_product(request, agent_id: int, product_id: int):
+    """A product inside a shop: gallery, SKU picker, quantity stepper, add to cart / buy now."""
+    agent = _shop_agent(agent_id)
+    _enter_shop(request, agent)
+    skus = _shop_skus(agent, product_id)
+    if not skus:
+        raise Http404
+    product = skus[0].product
+    images = [product.image] if product.image else []
+    images += [img.image for img in product.images.all()]
+    picked = next((s for s in skus if str(s.pk) == request.GET.get("sku")), None) or next(
+        (s for s in skus if s.in_stock), skus[0])
+    card = _shop_products(skus)[0]
+    return render(request, "orders/shop_product.html", {
+        "agent": agent, "shop_id": agent.pk, "product": product, "skus": skus, "picked": picked, "card": card,
+        "images": images, "closed": agent.first_purchase_pending})
 
 
 @require_GET
@@ -491,6 +577,10 @@ def shop_qr(request, agent_id: int):
 
 @require_POST
 def cart_add(request, agent_id: int):
+    """Add (qty > 0) or take away (qty < 0) units. `then`: where to go next without htmx:
+    the product page ("product"), or the cart (default; 立即购买 goes there too)."""
+    import json
+
     agent = _shop_agent(agent_id)
     if agent.first_purchase_pending:  # the shop opens after the agent's first stock purchase
         messages.error(request, _("This shop is not taking orders yet."))
@@ -498,13 +588,14 @@ def cart_add(request, agent_id: int):
             return HttpResponse(_("This shop is not taking orders yet."), status=409)
         return redirect("orders:shop", agent_id=agent.pk)
     raw = request.POST.get("sku", "")
-    sku = SKU.objects.filter(pk=int(raw), on_shelf=True).first() if raw.isdigit() else None
+    sku = SKU.objects.filter(pk=int(raw), on_shelf=True).select_related("product").first() if raw.isdigit() else None
     if sku is None:
         raise Http404
     try:
         qty = int(request.POST.get("qty", "1"))
     except ValueError:
         qty = 1
+    qty = max(-999, min(qty, 999))
     cart = _cart(request, agent.pk)
     new = max(0, min(cart.get(str(sku.pk), 0) + qty, sku.max_per_order))
     if new:
@@ -514,7 +605,12 @@ def cart_add(request, agent_id: int):
     request.session[f"cart:{agent.pk}"] = cart
     count = sum(cart.values())
     if request.headers.get("HX-Request"):
-        return HttpResponse(_("Cart (%(n)d)") % {"n": count})
+        response = HttpResponse(_("Cart (%(n)d)") % {"n": count})
+        response["HX-Trigger"] = json.dumps({"cart-changed": {"count": count}})
+        return response
+    if request.POST.get("then") == "product":
+        messages.success(request, _("Added to the cart: %(item)s × %(n)d.") % {"item": sku, "n": max(qty, 0)})
+        return redirect(reverse("orders:shop_product", args=[agent.pk, sku.product_id]) + f"?sku={sku.pk}")
     return redirect("orders:cart", agent_id=agent.pk)
 
 
@@ -525,34 +621,54 @@ def _cart_rows(agent: Agent, cart: dict[str, int]):
     return rows, sum((r["amount"] for r in rows), Decimal(0))
 
 
+def _address_choice(saved: list, raw: str | None):
+    """The saved address the buyer picked (radio `address`), the default when nothing was
+    picked, or None for a new address ("new", or nothing saved)."""
+    if raw == "new" or not saved:
+        return None
+    return next((a for a in saved if str(a.pk) == raw), saved[0])
+
+
+def _render_cart(request, agent: Agent, rows, total, *, form=None, saved=(), chosen=None, status=200):
+    fee = None
+    if rows and chosen is not None:
+        fee = services.shipping_fee_for(rows[0]["sku"].currency, chosen.province_code, chosen.city_code,
+                                        sum(r["qty"] for r in rows), total)
+    return render(request, "orders/cart.html", {
+        "agent": agent, "shop_id": agent.pk, "rows": rows, "total": total, "form": form, "saved": saved,
+        "chosen": chosen, "fee": fee, "grand": total + fee if fee is not None else None,
+        "units": sum(r["qty"] for r in rows), "key": new_key(),
+        "non_returnable": any(r["sku"].non_returnable for r in rows)}, status=status)
+
+
 def cart(request, agent_id: int):
     agent = _shop_agent(agent_id)
+    _enter_shop(request, agent)
     rows, total = _cart_rows(agent, _cart(request, agent.pk))
-    form = None
-    saved = []
+    form, saved, chosen = None, [], None
     if request.user.is_authenticated:
-        saved = list(Address.objects.filter(user=request.user)[:5])
-        initial = {"idempotency_key": new_key()}
-        picked = next((a for a in saved if str(a.pk) == request.GET.get("address")), saved[0] if saved else None)
-        if picked is not None:
-            initial.update(name=picked.name, phone=picked.phone, detail=picked.detail,
-                           region=picked.district_code or picked.city_code)
-        form = AddressForm(initial=initial)
-    return render(request, "orders/cart.html", {"agent": agent, "rows": rows, "total": total, "form": form,
-                                                "saved": saved,
-                                                "non_returnable": any(r["sku"].non_returnable for r in rows)})
+        saved = selectors.address_book(request.user)
+        chosen = _address_choice(saved, request.GET.get("address"))
+        form = AddressForm(initial={"idempotency_key": new_key()})
+    return _render_cart(request, agent, rows, total, form=form, saved=saved, chosen=chosen)
 
 
 @login_required
 @require_POST
 def checkout(request, agent_id: int):
     agent = _shop_agent(agent_id)
-    cart_items = _cart(request, agent.pk)
-    rows, total = _cart_rows(agent, cart_items)
-    form = AddressForm(request.POST)
-    if form.is_valid():
+    rows, total = _cart_rows(agent, _cart(request, agent.pk))
+    saved = selectors.address_book(request.user)
+    # no `address` picked: the address fields were filled in (first order, or a form without the book)
+    chosen = _address_choice(saved, request.POST.get("address") or "new")
+    form = AddressForm(request.POST) if chosen is None else AddressForm(initial={"idempotency_key": new_key()})
+    if chosen is not None or form.is_valid():
         lines = [(r["sku"].pk, r["qty"]) for r in rows]
-        address = form.address()
+        if chosen is not None:
+            address = {"name": chosen.name, "phone": chosen.phone, "province_code": chosen.province_code,
+                       "city_code": chosen.city_code, "district_code": chosen.district_code, "detail": chosen.detail}
+        else:
+            address = form.address()
         confirmed = request.POST.get("non_returnable_ok") == "on"
         sharer = sharing.remembered(request, agent.pk)
         try:
@@ -560,18 +676,85 @@ def checkout(request, agent_id: int):
                                lambda: services.create_consumer_order(
                                    user=request.user, shop_agent_id=agent.pk, lines=lines, address=address,
                                    shared_by_id=sharer, non_returnable_confirmed=confirmed))
-            if form.cleaned_data.get("save_address") and not Address.objects.filter(
-                    user=request.user, district_code=address["district_code"], detail=address["detail"]).exists():
-                Address.objects.create(user=request.user, name=address["name"], phone=address["phone"],
-                                       province_code=address["province_code"], city_code=address["city_code"],
-                                       district_code=address["district_code"], detail=address["detail"])
+            if chosen is None and form.cleaned_data.get("save_address"):
+                services.remember_checkout_address(user=request.user, address=address)
             request.session.pop(f"cart:{agent.pk}", None)
             return redirect("orders:detail", no=body["no"])
         except DomainError as exc:
+            if chosen is not None:
+                messages.error(request, exc.message)
+            else:
+                add_domain_error(form, exc)
+    return _render_cart(request, agent, rows, total, form=form, saved=saved, chosen=chosen, status=400)
+
+
+# 收货地址: the address book. `next` brings the buyer back to the cart it came from.
+
+def _safe_next(request) -> str | None:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return None
+
+
+@login_required
+@require_GET
+def addresses(request):
+    return render(request, "orders/addresses.html", {"saved": selectors.address_book(request.user),
+                                                     "next": _safe_next(request) or ""})
+
+
+@login_required
+def address_edit(request, pk: int | None = None):
+    saved = None
+    if pk is not None:
+        saved = next((a for a in selectors.address_book(request.user) if a.pk == pk), None)
+        if saved is None:
+            raise Http404
+    initial = {"save_address": False}
+    if saved is not None:
+        initial.update(name=saved.name, phone=saved.phone, detail=saved.detail,
+                       region=saved.district_code or saved.city_code, save_address=saved.is_default)
+    form = AddressForm(request.POST or None, initial=initial)
+    form.fields["save_address"].label = _("Use as my default address")
+    if request.method == "POST" and form.is_valid():
+        try:
+            kept = services.save_address(user=request.user, address=form.address(), address_id=pk,
+                                         make_default=form.cleaned_data.get("save_address", False))
+            messages.success(request, _("Address saved."))
+            back = _safe_next(request)
+            if back:  # back to the cart, with this address picked
+                return redirect(f"{back}{'&' if '?' in back else '?'}address={kept.pk}")
+            return redirect("orders:addresses")
+        except DomainError as exc:
             add_domain_error(form, exc)
-    return render(request, "orders/cart.html", {"agent": agent, "rows": rows, "total": total, "form": form,
-                                                "non_returnable": any(r["sku"].non_returnable for r in rows)},
-                  status=400)
+    return render(request, "orders/address_form.html", {"form": form, "saved": saved,
+                                                        "next": _safe_next(request) or ""},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def address_default(request, pk: int):
+    try:
+        services.set_default_address(user=request.user, address_id=pk)
+        messages.success(request, _("Default address changed."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(_safe_next(request) or reverse("orders:addresses"))
+
+
+@login_required
+@require_POST
+def address_delete(request, pk: int):
+    try:
+        services.delete_address(user=request.user, address_id=pk)
+        messages.success(request, _("Address deleted."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(_safe_next(request) or reverse("orders:addresses"))
 
 
 # --- supplier ------------------------------------------------------------------------------

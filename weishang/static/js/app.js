@@ -106,3 +106,31 @@
     if (el.hasAttribute("data-remove-after-request") && event.detail.successful) el.remove();
   });
 })();
+
+// Shop pages (issue 13): the quantity stepper (data-stepper: − / + around a number input),
+// the SKU picker showing the picked SKU's price, and the tab bar's cart badge after an
+// htmx "add to cart" (the server sends HX-Trigger: cart-changed).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-stepper] [data-step]");
+    if (!button) return;
+    var input = button.closest("[data-stepper]").querySelector("input[type=number]");
+    var min = parseInt(input.min || "1", 10), max = parseInt(input.max || "999", 10);
+    var value = (parseInt(input.value, 10) || min) + parseInt(button.dataset.step, 10);
+    input.value = String(Math.max(min, Math.min(max, value)));
+  });
+  document.addEventListener("change", function (event) {
+    var radio = event.target;
+    if (!radio.matches || !radio.matches(".sku-picker input[type=radio]")) return;
+    var price = radio.form && radio.form.querySelector("[data-sku-price]");
+    if (price && radio.dataset.price) price.textContent = radio.dataset.price;
+  });
+  document.body && document.body.addEventListener("cart-changed", function (event) {
+    var badge = document.querySelector(".tabbar [data-tab=cart] .tab-badge");
+    if (!badge) return;
+    var count = event.detail && event.detail.count;
+    badge.textContent = String(count || 0);
+    badge.hidden = !count;
+  });
+})();
