@@ -115,7 +115,7 @@ def test_proof_served_to_payer_payee_and_finance_only_with_safe_headers(client, 
         assert r.status_code == 200, user
         assert r["Content-Type"] == "image/png"
         assert r["X-Content-Type-Options"] == "nosniff"
-        assert r["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        assert r["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
         assert r["Cache-Control"].startswith("private")
         assert r["Content-Disposition"].startswith("inline;")
         assert b"".join(r.streaming_content).startswith(b"\x89PNG")

@@ -20,11 +20,12 @@ ROLE_APPS: dict[str, tuple[str, ...]] = {
     "admin": ("*",),
     "operator": ("catalog", "agents", "recruitment", "certificates", "orders", "inventory", "codes", "shop", "regions",
                  "complaints"),
-    "finance": ("ledger", "earnings", "payments", "orders"),
+    "finance": ("ledger", "earnings", "payments", "orders", "agents"),
     "warehouse": ("inventory", "orders", "codes"),
 }
 # Roles that may only look at (not change) some apps.
-ROLE_VIEW_ONLY: dict[str, tuple[str, ...]] = {"finance": ("orders",), "warehouse": ("orders",)}
+# Finance looks agents up when it picks one (collection details, buy-backs: the admin's agent lookup).
+ROLE_VIEW_ONLY: dict[str, tuple[str, ...]] = {"finance": ("orders", "agents"), "warehouse": ("orders",)}
 # The models' own permissions (Meta.permissions: ship, pay, ...) never come with an app:
 # each goes only to the roles named here, so granting a role an app cannot hand it money
 # or shipping by accident.

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from weishang.accounts.demo import DEMO_PASSWORD
 from weishang.accounts.models import User
+from weishang.core import demo_clock
 
 from . import demo_levels, services
 from .models import Agent, AgentPurchase, AgentStatus, Level
@@ -42,6 +43,7 @@ for t in range(3):
 # A 二级 recruited by a peer 二级 (平级推荐): placed under the 一级, recruiter recorded.
 SAME_LEVEL_RECRUIT = ("T0M0S3", "T0M0", 3, 0, "T0M0S0")
 FROZEN, EXPIRED = "T1M2S1", "T2M1S1"
+JOINED_DAYS_AGO = 90
 
 
 def phone_for(i: int) -> str:
@@ -88,10 +90,12 @@ def load(ctx: dict) -> None:
     ctx.setdefault("logins", [])
     levels = {lv.rank: lv for lv in demo_levels.load(ctx)}  # levels, rules and prices (levels area)
     by_key: dict[str, Agent] = {}
-    for i, (key, up, rank, region) in enumerate(TREE, start=1):
-        by_key[key] = _agent(i, key, by_key.get(up) if up else None, levels[rank], region, ctx)
-    key, up, rank, region, recruiter = SAME_LEVEL_RECRUIT
-    by_key[key] = _agent(len(TREE) + 1, key, by_key[up], levels[rank], region, ctx, recruiter=by_key[recruiter])
+    with demo_clock.days_ago(JOINED_DAYS_AGO):  # the network predates the orders demo's five weeks
+        for i, (key, up, rank, region) in enumerate(TREE, start=1):
+            by_key[key] = _agent(i, key, by_key.get(up) if up else None, levels[rank], region, ctx)
+        key, up, rank, region, recruiter = SAME_LEVEL_RECRUIT
+        by_key[key] = _agent(len(TREE) + 1, key, by_key[up], levels[rank], region, ctx,
+                             recruiter=by_key[recruiter])
     hq = ctx.get("hq_operator") or ctx.get("hq_admin")
     if by_key[FROZEN].status == AgentStatus.ACTIVE and not by_key[FROZEN].events.filter(kind="frozen").exists():
         by_key[FROZEN] = services.freeze_agent(by_key[FROZEN], actor=hq, reason="价格投诉核查中 (demo)")

@@ -37,7 +37,9 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 # opened as a document, kept out of shared caches.
 PRIVATE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
+    # The browser's own page around an image opened directly styles it inline; a file
+    # served as an image (nosniff) cannot carry styles of its own.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
     "Cache-Control": "private, max-age=3600",
     "Referrer-Policy": "no-referrer",
 }

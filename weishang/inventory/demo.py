@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from weishang.agents.models import Agent
 from weishang.catalog.models import SKU
+from weishang.core import demo_clock
 
 from . import services
 from .models import MovementKind, StockMovement
 
 HQ_UNITS = 500
 TOP_AGENT_UNITS = 60
+OPENING_DAYS_AGO = 40
 
 
 def _opening(agent_id, sku, qty: int, ref: str, user, ctx) -> None:
     if StockMovement.objects.filter(ref_type="demo", ref_id=ref).exists():
         return
-    services.move(agent_id, [(sku.pk, qty)], kind=MovementKind.ADJUSTMENT, ref_type="demo", ref_id=ref,
-                  reason="期初库存 (demo)", user=user)
+    with demo_clock.days_ago(OPENING_DAYS_AGO):  # before the orders demo's five weeks
+        services.move(agent_id, [(sku.pk, qty)], kind=MovementKind.ADJUSTMENT, ref_type="demo", ref_id=ref,
+                      reason="期初库存 (demo)", user=user)
     ctx.setdefault("created", []).append(f"stock {ref}")
 
 
