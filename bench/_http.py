@@ -175,10 +175,12 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def _wrk(base: str, path: str, duration: int, concurrency: int) -> Result:
+def _wrk(base: str, path: str, duration: int, concurrency: int, script: str | None = None) -> Result:
+    """`script`: a wrk Lua file (e.g. one that picks a different path per request)."""
     threads = max(1, min(concurrency, os.cpu_count() or 1))
+    extra = ["-s", script] if script else []
     out = subprocess.run(["wrk", "--latency", "-t", str(threads), "-c", str(concurrency), "-d", f"{duration}s",
-                          "--timeout", "10s", base + path], capture_output=True, text=True, check=True).stdout
+                          "--timeout", "10s", *extra, base + path], capture_output=True, text=True, check=True).stdout
     pct = {m.group(1): _ms(m.group(2), m.group(3))
            for m in re.finditer(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)}
     total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
