@@ -62,7 +62,7 @@ CARDS = {"card-sales", "card-orders", "card-agents", "card-refunds", "card-scans
 ROLE_CARDS = {
     "admin": CARDS,
     "operator": {"card-sales", "card-orders", "card-agents", "card-refunds", "card-scans", "card-alerts"},
-    "finance": {"card-sales", "card-orders", "card-refunds", "card-owed"},
+    "finance": {"card-sales", "card-orders", "card-refunds", "card-owed", "card-agents"},  # view_agent
     "warehouse": {"card-refunds", "card-scans", "card-alerts"},
 }
 

@@ -20,19 +20,21 @@ ROLE_APPS: dict[str, tuple[str, ...]] = {
     "admin": ("*",),
     "operator": ("catalog", "agents", "recruitment", "certificates", "orders", "inventory", "codes", "shop", "regions",
                  "complaints"),
-    "finance": ("ledger", "earnings", "payments", "orders", "agents"),
+    "finance": ("ledger", "earnings", "payments", "orders"),
     "warehouse": ("inventory", "orders", "codes"),
 }
 # Roles that may only look at (not change) some apps.
-# Finance looks agents up when it picks one (collection details, buy-backs: the admin's agent lookup).
-ROLE_VIEW_ONLY: dict[str, tuple[str, ...]] = {"finance": ("orders", "agents"), "warehouse": ("orders",)}
+ROLE_VIEW_ONLY: dict[str, tuple[str, ...]] = {"finance": ("orders",), "warehouse": ("orders",)}
 # The models' own permissions (Meta.permissions: ship, pay, ...) never come with an app:
 # each goes only to the roles named here, so granting a role an app cannot hand it money
 # or shipping by accident.
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     "operator": ("analytics.view_sales",),
     "finance": ("analytics.view_sales", "earnings.pay_withdrawal", "earnings.view_any_statement", "payments.confirm_hq_payment",
-                "payments.reconcile"),
+                "payments.reconcile",
+                # to look an agent up when it picks one (collection details, buy-backs: the
+                # admin's agent lookup); not the agents app's other pages (levels, upgrades)
+                "agents.view_agent"),
     "warehouse": ("orders.ship_order",),
 }
 
