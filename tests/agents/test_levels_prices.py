@@ -204,16 +204,26 @@ def test_the_grid_is_read_only_without_the_change_permission(grid, client, facto
     assert _prices()[("一级", "LX-A")] == Decimal("70.00")
 
 
-def test_excel_export_and_import_pages(grid, operator_client):
+def test_excel_export_and_import_pages(grid, operator_client, django_capture_on_commit_callbacks):
+    """The import page starts a long task and sends to its page: a bad cell fails it with
+    the cell named and nothing changed; a good file is applied."""
+    from weishang.analytics.models import Job, JobStatus
+
     response = operator_client.get(reverse("admin:agents_levelprice_export"))
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
     data = _workbook([["SKU code", "SKU", "总代"], ["LX-A", "x", 10]])
-    response = operator_client.post(reverse("admin:agents_levelprice_import"),
-                                    {"file": _upload(data)})
-    assert response.status_code == 200 and "C2" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator_client.post(reverse("admin:agents_levelprice_import"), {"file": _upload(data)})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("analytics:job", args=[job.pk])
+    assert job.status == JobStatus.FAILED and [p[0] for p in job.problems] == ["C2"]
+    assert "C2" in operator_client.get(response["Location"]).content.decode()
+    assert _prices()[("总代", "LX-A")] == Decimal("50.00")
     data = _workbook([["SKU code", "SKU", "总代"], ["LX-A", "x", 55]])
-    response = operator_client.post(reverse("admin:agents_levelprice_import"), {"file": _upload(data)})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator_client.post(reverse("admin:agents_levelprice_import"), {"file": _upload(data)})
     assert response.status_code == 302
+    assert Job.objects.first().status == JobStatus.DONE
     assert _prices()[("总代", "LX-A")] == Decimal("55.00")
 
 

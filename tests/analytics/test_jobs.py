@@ -4,13 +4,19 @@ default), its progress, the page polling it, the download, and who may see it.""
 from __future__ import annotations
 
 import datetime as dt
+import io
+from decimal import Decimal
+from unittest import mock
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from openpyxl import Workbook, load_workbook
 
 from weishang.analytics import jobs, services
 from weishang.analytics.models import Job, JobStatus
+from weishang.core.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +112,108 @@ def test_a_failed_job_says_so(batch, factories, django_capture_on_commit_callbac
     assert job.status == JobStatus.FAILED and job.error and not job.file
     html = _client(user).get(reverse("analytics:job", args=[job.pk])).content.decode()
     assert job.error in html.replace("&#x27;", "'") and 'role="alert"' in html
+
+
+# --- Level price import as a task -------------------------------------------------------------
+
+@pytest.fixture
+def price_grid(factories):
+    from weishang.accounts.roles import sync_hq_roles
+
+    sync_hq_roles()
+    top, one, two = factories.standard_levels()
+    a = factories.sku(code="LX-A", retail_price=Decimal("128"), floor_price=Decimal("50"))
+    b = factories.sku(code="LX-B", retail_price=Decimal("99"), floor_price=Decimal("60"))
+    for lv, pa, pb in ((top, "50", "60"), (one, "70", "70"), (two, "90", "80")):
+        factories.level_price(lv, a, pa)
+        factories.level_price(lv, b, pb)
+    return top, one, two
+
+
+def _prices():
+    from weishang.agents.level_models import LevelPrice
+
+    return {(lv, s): p for lv, s, p in LevelPrice.objects.values_list("level__name", "sku__code", "price")}
+
+
+def _xlsx(rows) -> SimpleUploadedFile:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "prices"
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return SimpleUploadedFile("prices.xlsx", buf.getvalue())
+
+
+def _import(client, rows, capture):
+    with capture(execute=True):
+        return client.post(reverse("admin:agents_levelprice_import"), {"file": _xlsx(rows)})
+
+
+def test_an_import_runs_as_a_task_with_rows_checked_then_applied(price_grid, factories,
+                                                                   django_capture_on_commit_callbacks):
+    from django.conf import settings
+
+    client = _client(factories.staff("operator"))
+    seen: list[tuple[int, int]] = []
+    real = services.Job.objects.filter
+
+    def spy(*args, **kwargs):  # every progress write the runner makes, as it makes it
+        qs = real(*args, **kwargs)
+        update = qs.update
+
+        def record(**fields):
+            if "progress" in fields:
+                seen.append((fields["progress"], fields["total"]))
+            return update(**fields)
+
+        qs.update = record
+        return qs
+
+    with mock.patch.object(services.Job.objects, "filter", spy):
+        r = _import(client, [["SKU code", "SKU", "总代", "一级"], ["LX-A", "x", 55, 72], ["LX-B", "y", 61, 70]],
+                    django_capture_on_commit_callbacks)
+    job = Job.objects.get()
+    assert r.status_code == 302 and r["Location"] == reverse("analytics:job", args=[job.pk])
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2)
+    assert job.status == JobStatus.DONE and (job.progress, job.total) == (2, 2)
+    assert _prices()[("总代", "LX-A")] == Decimal("55.00") and _prices()[("一级", "LX-A")] == Decimal("72.00")
+    assert _prices()[("总代", "LX-B")] == Decimal("61.00")
+    page = client.get(r["Location"]).content.decode()
+    assert job.result in page and "3" in job.result and 'value="100"' in page
+    # the upload was kept privately until applied, then removed
+    assert not any((settings.PRIVATE_MEDIA_ROOT / "imports").iterdir())
+
+
+def test_a_bad_row_changes_nothing_and_the_task_lists_every_cell(price_grid, factories,
+                                                                 django_capture_on_commit_callbacks):
+    client = _client(factories.staff("operator"))
+    before = _prices()
+    r = _import(client, [["SKU code", "SKU", "总代", "一级", "二级"], ["LX-A", "x", 55, 70, 90],
+                         ["LX-B", "y", 40, "7o", 100]], django_capture_on_commit_callbacks)
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED and _prices() == before  # LX-A's good 55 not applied either
+    assert [place for place, _m in job.problems] == ["C3", "D3", "E3"]
+    html = client.get(r["Location"]).content.decode()
+    assert "D3" in html and "E3" in html and 'role="alert"' in html
+    report = client.get(reverse("analytics:job_file", args=[job.pk]))
+    assert report.status_code == 200 and report["Content-Disposition"].endswith('.xlsx"')
+    ws = load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
+    assert [row[0] for row in ws.iter_rows(min_row=2, values_only=True)] == ["C3", "D3", "E3"]
+
+
+def test_the_import_task_needs_the_price_permission(price_grid, factories, django_capture_on_commit_callbacks):
+    finance = factories.staff("finance")
+    r = _import(_client(finance), [["SKU code", "SKU", "总代"], ["LX-A", "x", 55]],
+                django_capture_on_commit_callbacks)
+    assert r.status_code == 403 and not Job.objects.exists()
+    with pytest.raises(PermissionDenied):
+        services.start(kind="level_price_import", user=finance, params={"upload": "imports/x.xlsx"})
+    operator = factories.staff("operator")
+    _import(_client(operator), [["SKU code", "SKU", "总代"], ["LX-A", "x", 55]], django_capture_on_commit_callbacks)
+    job = Job.objects.get()
+    operator.groups.clear()  # lost the permission: no longer sees the task
+    urls = [reverse(n, args=[job.pk]) for n in ("analytics:job", "analytics:job_progress")]
+    assert [_client(u).get(url).status_code for u in (operator, finance) for url in urls] == [403] * 4

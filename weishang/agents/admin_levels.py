@@ -147,21 +147,20 @@ class LevelPriceAdmin(admin.ModelAdmin):
         return response
 
     def import_view(self, request):
+        """The upload is kept privately and imported by a long task (analytics.Job): the
+        page goes to the task's page, which shows the rows checked, then the result or
+        every wrong cell."""
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
-        error = None
         if request.method == "POST" and form.is_valid():
-            try:
-                result = level_prices.import_xlsx(form.cleaned_data["file"].read(), actor=request.user)
-            except DomainError as exc:
-                error = exc
-            else:
-                self.message_user(request, _("Imported: %(n)d price cells and %(r)d level rules changed.") % {
-                    "n": result.changed, "r": result.rules_changed}, messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:agents_levelprice_changelist"))
+            from weishang.analytics import jobs, services
+
+            upload = jobs.keep_upload(form.cleaned_data["file"], "imports")
+            job = services.start(kind="level_price_import", user=request.user, params={"upload": upload})
+            return HttpResponseRedirect(reverse("analytics:job", args=[job.pk]))
         context = {**self.admin_site.each_context(request), "opts": self.opts, "title": _("Import level prices"),
-                   "form": form, "error": error}
+                   "form": form}
         return TemplateResponse(request, "agents/level_price_import.html", context)
 
 

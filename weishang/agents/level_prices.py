@@ -10,6 +10,7 @@ Orders copy their prices when placed, so saving a table never rewrites past orde
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -197,26 +198,30 @@ def _open(data: bytes):
         raise DomainError(_("This is not an Excel .xlsx file."), code="not_xlsx") from exc
 
 
-def import_xlsx(data: bytes, *, actor=None) -> ImportResult:
+def import_xlsx(data: bytes, *, actor=None, report=None) -> ImportResult:
     """Read a workbook laid out as export_xlsx writes it and save it all-or-nothing: any bad
     cell (unknown SKU or level, bad amount, a broken rule) raises one DomainError whose
-    fields name every bad cell ("C7") and nothing changes."""
+    fields name every bad cell ("C7") and nothing changes.
+
+    Every row is checked first, outside any transaction, so `report(rows checked, rows)`
+    is seen by whoever follows the import; then all of it is applied in one transaction,
+    where save_table checks the whole table again under its lock."""
     wb = _open(data)
     if PRICES_SHEET not in wb.sheetnames:
         raise DomainError(_('The sheet "%(name)s" is missing.') % {"name": PRICES_SHEET}, code="bad_workbook")
+    table = load_table()
+    raw, cell_of, fields = _read_prices(wb[PRICES_SHEET], table, report or (lambda done, total: None))
+    rule_rows = _read_rules(wb[RULES_SHEET], table, fields) if RULES_SHEET in wb.sheetnames else {}
+    if not fields:
+        prices, errors = parse_cells(table, raw)
+        seen = {(e.level_id, e.sku_id) for e in errors}
+        errors += [e for e in check(table, prices) if (e.level_id, e.sku_id) not in seen]
+        for e in errors:
+            fields.setdefault(cell_of[(e.level_id, e.sku_id)], []).append(str(e))
+    if fields:
+        raise DomainError(_("Nothing was imported: %(n)d cells are wrong.") % {"n": len(fields)},
+                          code="invalid_import", fields=dict(sorted(fields.items(), key=_cell_sort)))
     with transaction.atomic():
-        table = load_table()
-        raw, cell_of, fields = _read_prices(wb[PRICES_SHEET], table)
-        rule_rows = _read_rules(wb[RULES_SHEET], table, fields) if RULES_SHEET in wb.sheetnames else {}
-        if not fields:
-            prices, errors = parse_cells(table, raw)
-            seen = {(e.level_id, e.sku_id) for e in errors}
-            errors += [e for e in check(table, prices) if (e.level_id, e.sku_id) not in seen]
-            for e in errors:
-                fields.setdefault(cell_of[(e.level_id, e.sku_id)], []).append(str(e))
-        if fields:
-            raise DomainError(_("Nothing was imported: %(n)d cells are wrong.") % {"n": len(fields)},
-                              code="invalid_import", fields=dict(sorted(fields.items(), key=_cell_sort)))
         changed = save_table(raw, actor=actor)
         rules_changed = 0
         for level, values in rule_rows.items():
@@ -236,15 +241,21 @@ def _cell_sort(item: tuple[str, Any]) -> tuple[int, int]:
     return (int(digits or 0), col)
 
 
-def _read_prices(ws, table: Table) -> tuple[dict[tuple[int, int], Any], dict[tuple[int, int], str],
-                                            dict[str, list[str]]]:
+def _read_prices(ws, table: Table, report) -> tuple[dict[tuple[int, int], Any], dict[tuple[int, int], str],
+                                                    dict[str, list[str]]]:
     by_name = {lv.name: lv for lv in table.levels}
     by_code = {s.code: s for s in table.skus}
     fields: dict[str, list[str]] = {}
     raw: dict[tuple[int, int], Any] = {}
     cell_of: dict[tuple[int, int], str] = {}
-    rows = ws.iter_rows(values_only=True)
-    header = [_text(c) for c in next(rows, ())]
+    # At most MAX_ROWS rows are read (one more to tell "too many"), so the count for the
+    # progress bar costs no second pass over a large sheet.
+    rows = list(itertools.islice(ws.iter_rows(values_only=True), MAX_ROWS + 2))
+    if len(rows) > MAX_ROWS + 1:
+        raise DomainError(_("Too many rows (at most %(n)d).") % {"n": MAX_ROWS}, code="too_many_rows")
+    header = [_text(c) for c in rows[0]] if rows else []
+    total = max(len(rows) - 1, 0)
+    report(0, total)
     if len(header) < 3 or header[0] not in _in_every_language(CODE_HEADER):
         raise DomainError(_('The first row must be "%(code)s", "%(name)s", then the level names.') % {
             "code": _(CODE_HEADER), "name": _(NAME_HEADER)}, code="bad_workbook")
@@ -262,9 +273,9 @@ def _read_prices(ws, table: Table) -> tuple[dict[tuple[int, int], Any], dict[tup
         else:
             cols[i] = by_name[name]
     seen_skus: set[int] = set()
-    for n, row in enumerate(rows, start=2):
-        if n > MAX_ROWS + 1:
-            raise DomainError(_("Too many rows (at most %(n)d).") % {"n": MAX_ROWS}, code="too_many_rows")
+    for n, row in enumerate(rows[1:], start=2):
+        if (n - 1) % 500 == 0:  # one progress write per 500 rows at most
+            report(n - 1, total)
         cells = list(row)
         code = _text(cells[0]) if cells else ""
         if not code:
@@ -283,6 +294,7 @@ def _read_prices(ws, table: Table) -> tuple[dict[tuple[int, int], Any], dict[tup
             value = cells[i] if i < len(cells) else None
             raw[(lv.pk, sku.pk)] = _text(value)
             cell_of[(lv.pk, sku.pk)] = f"{get_column_letter(i + 1)}{n}"
+    report(total, total)
     return raw, cell_of, fields
 
 

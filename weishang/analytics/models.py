@@ -27,6 +27,8 @@ class Job(models.Model):
     filename = models.CharField(_("file name"), max_length=120, blank=True)
     result = models.CharField(_("result"), max_length=300, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # What was wrong, place by place (an import's bad cells: [["C7", "message"], ...]).
+    problems = models.JSONField(_("problems"), default=list, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                              verbose_name=_("started by"))
     created_at = models.DateTimeField(_("started"), auto_now_add=True)

@@ -3,9 +3,11 @@ and at once in the embedded default, CELERY_TASK_ALWAYS_EAGER), progress written
 
 from __future__ import annotations
 
+import io
 import logging
 
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,7 +54,7 @@ def run(job_id: int) -> None:
     try:
         name, source, result = KINDS[job.kind].run(job.params, report)
     except DomainError as exc:
-        _fail(job_id, str(exc.message))
+        _fail(job_id, str(exc.message), exc.fields)
         return
     except Exception:
         log.exception("job %s (%s) failed", job_id, job.kind)
@@ -67,5 +69,30 @@ def run(job_id: int) -> None:
     job.save(update_fields=["file", "filename", "result", "status", "finished_at", "progress"])
 
 
-def _fail(job_id: int, message: str) -> None:
-    Job.objects.filter(pk=job_id).update(status=JobStatus.FAILED, error=message, finished_at=timezone.now())
+def _fail(job_id: int, message: str, fields: dict | None = None) -> None:
+    """A refusal naming places (an import's bad cells) keeps them on the job, shown on its
+    page, and as an error report workbook to download and fix the file from."""
+    problems = [[str(place), str(msg)] for place, msgs in (fields or {}).items() for msg in msgs]
+    Job.objects.filter(pk=job_id).update(status=JobStatus.FAILED, error=message, problems=problems,
+                                         finished_at=timezone.now())
+    if problems:
+        job = Job.objects.get(pk=job_id)
+        job.filename = f"errors-{job_id}.xlsx"
+        job.file.save(job.filename, ContentFile(_error_report(problems)), save=False)
+        job.save(update_fields=["file", "filename"])
+
+
+def _error_report(problems: list[list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "errors"
+    ws.append([_("Cell"), _("Problem")])
+    for row in problems:
+        ws.append(row)
+    ws.column_dimensions["A"].width = 18
+    ws.column_dimensions["B"].width = 80
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
