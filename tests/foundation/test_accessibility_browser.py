@@ -1,7 +1,9 @@
 """Issue 13 proof: axe-core (node_modules/axe-core, a dev dependency) finds no serious or
 critical WCAG 2 A/AA violation on the main phone pages of the demo at 390×844 — the consumer's
 shop, a product in it, the cart, the orders list and 我的; the agent's home, restock, cloud
-stock, team, earnings and share/posters; and the anti-counterfeit scan page.
+stock, team, earnings and share/posters; and the anti-counterfeit scan page. The same pages
+stay under 150 KB a load without product images (tests/browser.py `phone_load`; the figures
+and load times are in docs/benchmarks.md).
 
 The site's CSP allows scripts from 'self' only, so this test's contexts bypass the CSP to
 inject axe; every other browser test keeps it."""
@@ -15,12 +17,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import translation
 
+from tests.browser import phone_load
 from weishang.accounts.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PHONE = {"width": 390, "height": 844}
 AXE = settings.NODE_MODULES / "axe-core" / "axe.min.js"
 SERIOUS = ("serious", "critical")
+LIMIT = 150 * 1024
 RUN = """() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then(r => r.violations.map(v => ({
   id: v.id, impact: v.impact, help: v.help,
   targets: v.nodes.map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\\n').slice(1).join(' '))
@@ -74,6 +78,22 @@ def test_main_phone_pages_have_no_serious_axe_violation(browser, live_server, tr
             problems += violations(page, live_server.url + url)
         page.context.close()
     assert not problems, "\n".join(p.replace(live_server.url, "") for p in problems)
+
+
+def test_main_phone_pages_stay_under_150_kb_without_product_images(browser, live_server, transactional_db):
+    with translation.override("zh-hans"):
+        call_command("load_demo", verbosity=0, stdout=io.StringIO())
+    loads = {}
+    for phone, urls in _demo_pages():
+        page = _context(browser, live_server.url, phone)
+        state = page.context.storage_state()
+        page.context.close()
+        for url in urls:
+            loads[url] = phone_load(browser, live_server.url + url, state=state, viewport=PHONE)
+    print("\n| page | bytes | DOMContentLoaded ms | load ms |")
+    for url, m in loads.items():
+        print(f"| `{url}` | {m['bytes']:,} | {m['dom_ms']} | {m['load_ms']} |")
+    assert all(m["bytes"] < LIMIT for m in loads.values()), loads
 
 
 def test_the_check_catches_a_serious_violation(browser, live_server, transactional_db):
