@@ -15,7 +15,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from tests import factories as f
-from tests.browser import sign_in
+from tests.browser import phone_load, sign_in
 from tests.orders.helpers import build_tree, give
 from weishang.orders import sharing
 from weishang.orders.models import Address, Order, OrderStatus
@@ -49,25 +49,6 @@ def _catalog(t):
     give(t.mid, big, 10)
     give(t.mid, t.sku2, 10)
     return big
-
-
-def _weight(browser, state, url: str) -> int:
-    """Bytes of every response a fresh phone load of `url` takes, product images excluded."""
-    ctx = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, storage_state=state)
-    page = ctx.new_page()
-    sizes: list[int] = []
-
-    def record(response):
-        if response.request.resource_type != "image" and "/media/" not in response.url:
-            try:
-                sizes.append(len(response.body()))
-            except Exception:  # a redirect has no body
-                sizes.append(0)
-
-    page.on("response", record)
-    page.goto(url, wait_until="networkidle")
-    ctx.close()
-    return sum(sizes)
 
 
 def _shot(page, tmp_path, name: str) -> None:
@@ -166,13 +147,15 @@ def test_a_new_consumer_buys_twice_through_a_share_link(browser, live_server, tr
 
     # page weight without product images (the issue's proof: < 150 KB on a phone)
     state = ctx.storage_state()
-    weights = {}
+    loads = {}
     for name, url in (("shop", f"/orders/shop/{t.mid.pk}/"), ("product", f"/orders/shop/{t.mid.pk}/p/{t.sku.product_id}/"),
                       ("cart", f"/orders/shop/{t.mid.pk}/cart/"), ("orders", "/orders/?tab=bought&status=pending"),
                       ("me", "/accounts/me/"), ("addresses", "/orders/addresses/")):
-        weights[name] = _weight(browser, state, live_server.url + url)
-    print("page weights (bytes, no product images):", weights)
-    assert all(w < LIMIT for w in weights.values()), weights
+        loads[name] = phone_load(browser, live_server.url + url, state=state, viewport=PHONE)
+    print("\n| page | bytes | DOMContentLoaded ms | load ms |")
+    for name, m in loads.items():
+        print(f"| {name} | {m['bytes']:,} | {m['dom_ms']} | {m['load_ms']} |")
+    assert all(m["bytes"] < LIMIT for m in loads.values()), loads
     ctx.close()
     assert Order.objects.filter(buyer=consumer, status=OrderStatus.PENDING).count() == 2
 
