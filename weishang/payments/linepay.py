@@ -31,7 +31,7 @@ from weishang.core.errors import DomainError
 
 from . import conf
 from .models import Payment, ProviderRefund
-from .online import Checkout, Notice, OnlineProvider, ProviderUnavailable
+from .online import Checkout, HttpSession, Notice, OnlineProvider, ProviderUnavailable
 
 API = "https://api-pay.line.me"
 SANDBOX_API = "https://sandbox-api-pay.line.me"
@@ -51,24 +51,9 @@ def is_sandbox() -> bool:
     return conf.get("LINEPAY_SANDBOX", "0").lower() in ("1", "true", "yes")
 
 
-class LinePayProvider(OnlineProvider):
+class LinePayProvider(HttpSession, OnlineProvider):
     code = "linepay"
     label = _("LINE Pay")
-
-    def __init__(self) -> None:
-        self._http = None
-
-    @property
-    def http(self):
-        if self._http is None:
-            import requests
-
-            self._http = requests.Session()
-        return self._http
-
-    @http.setter
-    def http(self, value) -> None:
-        self._http = value
 
     @property
     def channel_id(self) -> str:

@@ -62,22 +62,7 @@ def taiwan_mobile(phone: str) -> str:
     return digits if re.fullmatch(r"09\d{8}", digits) else ""
 
 
-class ECPayLogistics:
-    def __init__(self) -> None:
-        self._http = None
-
-    @property
-    def http(self):
-        if self._http is None:
-            import requests
-
-            self._http = requests.Session()
-        return self._http
-
-    @http.setter
-    def http(self, value) -> None:
-        self._http = value
-
+class ECPayLogistics(online.HttpSession):
     @property
     def merchant_id(self) -> str:
         return conf.get("ECPAY_LOGISTICS_MERCHANT_ID")

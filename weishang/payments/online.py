@@ -104,6 +104,24 @@ def _fresh(timestamp: str) -> None:
         raise NotVerified(f"timestamp {timestamp} is {int(age)}s away from now (replay?)")
 
 
+class HttpSession:
+    """A provider's outbound HTTP session, made on first use (tests set `http` to a fake)."""
+
+    _http: Any = None
+
+    @property
+    def http(self):
+        if self._http is None:
+            import requests
+
+            self._http = requests.Session()
+        return self._http
+
+    @http.setter
+    def http(self, value) -> None:
+        self._http = value
+
+
 class OnlineProvider(Provider):
     online = True
     payers = ("consumer",)
