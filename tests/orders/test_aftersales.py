@@ -238,3 +238,17 @@ def test_an_open_return_keeps_the_order_from_completing(tree, factories, address
     refunds.decide_refund(req.pk, actor=t.hq_user, approve=True)
     assert orders.complete_due(timezone.now() + timedelta(days=30)) == 0
     assert Order.objects.get(pk=order.pk).status == OrderStatus.RECEIVED
+
+
+def test_a_refund_photo_is_served_privately_to_the_buyer_only(tree, factories, address, client):
+    order, consumer = delivered(tree, factories, address)
+    req, _line = ask_one(order, consumer, photos_in=[png("crack.png")])
+    photo = RefundPhoto.objects.get(request=req)
+    url = f"/orders/refunds/photo/{photo.pk}/"
+    client.force_login(factories.user(phone="+8613912349876"))  # a stranger
+    assert client.get(url).status_code == 404
+    client.force_login(consumer)
+    r = client.get(url)
+    assert r.status_code == 200 and r["Content-Type"] == "image/png"
+    assert r["X-Content-Type-Options"] == "nosniff" and "sandbox" in r["Content-Security-Policy"]
+    assert r["Cache-Control"] == "private, max-age=3600"

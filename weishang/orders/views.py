@@ -371,7 +371,7 @@ def exchange_ship(request, pk: int):
 @require_GET
 def refund_photo(request, pk: int):
     """A refund photo, to those who may see the order (buyer, seller, HQ) only."""
-    from django.http import FileResponse
+    from weishang.core.uploads import private_file_response
 
     photo = RefundPhoto.objects.filter(pk=pk).select_related("request__order").first()
     if photo is None:
@@ -381,15 +381,7 @@ def refund_photo(request, pk: int):
     except DomainError:
         if not refunds.can_receive_returns(request.user):
             raise Http404
-    try:
-        handle = photo.image.open("rb")
-    except OSError:
-        raise Http404
-    response = FileResponse(handle, content_type={"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-                            .get((photo.image.name or "").rsplit(".", 1)[-1], "application/octet-stream"))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(photo.image, download_name=f"refund-{photo.request_id}-{photo.pk}")
 
 
 @login_required
