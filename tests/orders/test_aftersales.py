@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.orders.helpers import give, pay_offline, png, qty
@@ -252,3 +253,14 @@ def test_a_refund_photo_is_served_privately_to_the_buyer_only(tree, factories, a
     assert r.status_code == 200 and r["Content-Type"] == "image/png"
     assert r["X-Content-Type-Options"] == "nosniff" and "sandbox" in r["Content-Security-Policy"]
     assert r["Cache-Control"] == "private, max-age=3600"
+
+
+def test_return_steps_say_what_happened(tree, factories, address, client):
+    order, consumer = delivered(tree, factories, address)
+    req, _line = ask_one(order, consumer, photos_in=[png()])
+    refunds.decide_refund(req.pk, actor=tree.mid.user, approve=True)
+    client.force_login(consumer)
+    r = client.post(reverse("orders:return_ship", args=[req.pk]),
+                    {"carrier": "顺丰", "tracking_no": "SF-BACK-9"}, follow=True)
+    said = [str(m) for m in r.context["messages"]]
+    assert said == ["已保存退货物流单号。"]

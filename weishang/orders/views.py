@@ -322,7 +322,7 @@ def refund_decide(request, pk: int):
     return redirect("orders:detail", no=req.order.no)
 
 
-def _request_action(request, pk: int, action):
+def _request_action(request, pk: int, action, done):
     req = refunds.RefundRequest.objects.filter(pk=pk).select_related("order").first()
     if req is None:
         raise Http404
@@ -333,7 +333,7 @@ def _request_action(request, pk: int, action):
             raise Http404
     try:
         action(req)
-        messages.success(request, _("Done."))
+        messages.success(request, done)
     except DomainError as exc:
         if exc.status == 403:
             raise PermissionDenied
@@ -348,7 +348,8 @@ def _request_action(request, pk: int, action):
 def return_ship(request, pk: int):
     """The buyer enters the carrier and tracking number of the parcel it sent back."""
     return _request_action(request, pk, lambda r: refunds.ship_return(
-        r.pk, user=request.user, carrier=request.POST.get("carrier"), tracking_no=request.POST.get("tracking_no")))
+        r.pk, user=request.user, carrier=request.POST.get("carrier"), tracking_no=request.POST.get("tracking_no")),
+        _("Return tracking number saved."))
 
 
 @login_required
@@ -357,14 +358,16 @@ def return_receive(request, pk: int):
     """The HQ warehouse received the parcel: units damaged per line, the rest are good."""
     damaged = {k[4:]: v.strip() for k, v in request.POST.items() if k.startswith("bad_") and v.strip()}
     return _request_action(request, pk, lambda r: refunds.receive_return(
-        r.pk, actor=request.user, damaged=damaged, note=request.POST.get("note", "")))
+        r.pk, actor=request.user, damaged=damaged, note=request.POST.get("note", "")),
+        _("Returned goods received."))
 
 
 @login_required
 @require_POST
 def exchange_ship(request, pk: int):
     return _request_action(request, pk, lambda r: refunds.ship_exchange(
-        r.pk, actor=request.user, carrier=request.POST.get("carrier"), tracking_no=request.POST.get("tracking_no")))
+        r.pk, actor=request.user, carrier=request.POST.get("carrier"), tracking_no=request.POST.get("tracking_no")),
+        _("Replacement shipped."))
 
 
 @login_required
