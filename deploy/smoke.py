@@ -212,6 +212,11 @@ def run(env, lb: str, web_a: str, web_b: str) -> None:
     made_now = Order.objects.filter(buyer=agent.user, kind="restock").count() - before
     expect(made_now == per_client * clients, f"{made_now} orders in the database: none lost, none twice")
     expect(Order.objects.filter(no__in=done, status__in=SETTLED).count() == len(done), "all of them paid")
+    # On a fast run the load can finish within a second of the kill; a few orders placed
+    # now, with A certainly gone, make sure the routing after the kill is seen.
+    time.sleep(max(0.0, killed_at + 1.2 - time.time()))
+    late = [place_and_pay(lb, agent_token, sku_id, deadline=40) for _ in range(3)]
+    expect(Order.objects.filter(no__in=late, status__in=SETTLED).count() == len(late), "orders after the kill paid")
     after = [line for line in log_lines(env, "lb") if line.get("path", "").startswith("/api/v1/orders")
              and line.get("status") in (200, 201) and _epoch(line["time"]) > killed_at + 1]
     expect(bool(after) and all(line["upstream"].endswith(f":{env['APP_PORT_B']}") for line in after),
